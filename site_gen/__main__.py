@@ -1,0 +1,5 @@
+"""Allow `python -m site_gen`."""
+
+from site_gen.cli import main
+
+main()

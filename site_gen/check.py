@@ -1,0 +1,249 @@
+"""Check stage: what the table schemas cannot say about records.
+
+Unknown fields, ids, references, calendar dates, qualifiers and vocabularies are checked
+here, each problem pointing at the exact field an editor must change.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from typing import Any
+
+from site_gen.config import SiteConfig
+from site_gen.dates import DateError, parse_date
+from site_gen.problems import Problem
+from site_gen.records import COLLECTIONS, Record, Records
+from site_gen.schemas import Catalog, FieldSpec, Link
+
+ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+URL_FIELDS = ("url",)
+SAFE_URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
+NEEDS_VALUE = ("exact", "about", "at_least", "more_than", "nearly", "up_to", "range")
+SINGULAR = {"sources": "source", "actors": "actor", "places": "place", "events": "event",
+            "figures": "figure", "quotes": "quote"}
+
+
+def _did_you_mean(name: str, options: list[str]) -> str:
+    match = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
+    return f"; did you mean '{match[0]}'?" if match else ""
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"the text '{value}'"
+
+
+class _Checker:
+    def __init__(self, records: Records, catalog: Catalog, config: SiteConfig) -> None:
+        self.records = records
+        self.catalog = catalog
+        self.config = config
+        self.problems: list[Problem] = []
+        self.ids: dict[str, dict[str, Record]] = {c: {} for c in COLLECTIONS}
+
+    def add(self, record: Record, name: str | None, code: str, message: str, key: bool = False,
+            index: int | None = None) -> None:
+        if name is None:
+            pos = record.pos
+        elif index is not None:
+            pos = record.item_at(name, index)
+        else:
+            pos = record.key_at(name) if key else record.at(name)
+        self.problems.append(Problem.at(pos, code, message))
+
+    def run(self) -> list[Problem]:
+        for collection in COLLECTIONS:
+            for record in self.records.of(collection):
+                self.check_id(record)
+        for collection in COLLECTIONS:
+            fields = self.catalog.record_fields(collection)
+            for record in self.records.of(collection):
+                self.check_fields(record, fields)
+        for record in self.records.of("figures"):
+            self.check_figure(record)
+        return self.problems
+
+    def check_id(self, record: Record) -> None:
+        value = record.fields.get("id")
+        if value is None:
+            self.add(record, None, "id-missing", "the record has no id; add `id: a-lowercase-slug`")
+            return
+        if not isinstance(value, str) or not ID.match(value):
+            self.add(record, "id", "id-pattern",
+                     f"id {_describe(value)} is not a slug: use lowercase letters, digits and "
+                     "hyphens, starting with a letter or digit (e.g. kharkiv-strike)")
+            return
+        seen = self.ids[record.collection]
+        if value in seen:
+            first = seen[value].at("id")
+            self.add(record, "id", "id-duplicate",
+                     f"{SINGULAR[record.collection]} id '{value}' is already used at "
+                     f"{first}; ids are unique within a collection")
+            return
+        seen[value] = record
+
+    def check_fields(self, record: Record, fields: dict[str, FieldSpec | Link]) -> None:
+        derived = {f.name for f in self.catalog.main(record.collection).fields if f.derived}
+        for name, value in record.fields.items():
+            spec = fields.get(name)
+            if spec is None:
+                if name in derived:
+                    self.add(record, name, "field-derived",
+                             f"'{name}' is computed by the build; remove it", key=True)
+                else:
+                    self.add(record, name, "field-unknown",
+                             f"unknown field '{name}' for {record.collection}"
+                             f"{_did_you_mean(name, list(fields))}", key=True)
+                continue
+            if value is None:
+                continue
+            if isinstance(spec, Link):
+                self.check_list(record, spec, value)
+            elif name != "id":
+                self.check_value(record, spec, value)
+        for name, spec in fields.items():
+            if isinstance(spec, FieldSpec) and spec.required and record.fields.get(name) is None:
+                if name == "id":
+                    continue
+                self.add(record, None, "field-required",
+                         f"{SINGULAR[record.collection]} '{record.id}' needs '{name}'"
+                         f" ({spec.description.rstrip('.')})" if spec.description else
+                         f"{SINGULAR[record.collection]} '{record.id}' needs '{name}'")
+        if record.collection == "events" and not record.fields.get("sources"):
+            self.add(record, "sources" if "sources" in record.fields else None,
+                     "field-required", f"event '{record.id}' needs at least one source: "
+                     "sources: [source-id]")
+
+    def check_list(self, record: Record, link: Link, value: Any) -> None:
+        if not isinstance(value, list):
+            self.add(record, link.field, "type-list",
+                     f"'{link.field}' is a list; write it as [{_describe(value)}] "
+                     f"or one '- item' per line")
+            return
+        seen: set[str] = set()
+        for index, item in enumerate(value):
+            if not isinstance(item, str):
+                self.add(record, link.field, "type-text",
+                         f"items of '{link.field}' are text, not {_describe(item)}; "
+                         "quote the item", index=index)
+                continue
+            if item in seen:
+                self.add(record, link.field, "list-duplicate",
+                         f"'{item}' appears twice in '{link.field}'; remove one", index=index)
+            seen.add(item)
+            if link.reference:
+                self.check_reference(record, link.field, link.reference, item, index)
+
+    def check_reference(self, record: Record, name: str, target: str, value: str,
+                        index: int | None = None) -> None:
+        if value in self.ids.get(target, {}):
+            return
+        hint = _did_you_mean(value, list(self.ids.get(target, {})))
+        self.add(record, name, "reference-missing",
+                 f"no {SINGULAR.get(target, target)} with id '{value}' in content/{target}/"
+                 f"{hint}", index=index)
+
+    def check_value(self, record: Record, spec: FieldSpec, value: Any) -> None:
+        name = spec.name
+        if spec.partial_date:
+            if isinstance(value, bool) or not isinstance(value, str | int):
+                self.add(record, name, "type-date",
+                         f"'{name}' is a date like 2022-03-02, not {_describe(value)}")
+                return
+            try:
+                parse_date(value)
+            except DateError as error:
+                self.add(record, name, "date-invalid", str(error))
+            return
+        if spec.type == "string":
+            if not isinstance(value, str):
+                self.add(record, name, "type-text",
+                         f"'{name}' is text but YAML reads {_describe(value)}; "
+                         f"put it in quotes")
+                return
+        elif spec.type in ("number", "integer"):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                self.add(record, name, "type-number",
+                         f"'{name}' is a number, not {_describe(value)}; write digits only "
+                         "(2000, not \"2,000\"; keep the words in value_text)")
+                return
+            if isinstance(value, float) and not math.isfinite(value):
+                self.add(record, name, "type-number", f"'{name}' must be a finite number")
+                return
+            if spec.type == "integer" and isinstance(value, float):
+                self.add(record, name, "type-number", f"'{name}' is a whole number")
+                return
+        elif spec.type == "boolean":
+            if not isinstance(value, bool):
+                self.add(record, name, "type-boolean",
+                         f"'{name}' is true or false, not {_describe(value)}")
+                return
+        if spec.vocabulary:
+            terms = self.config.vocabularies.get(spec.vocabulary, {})
+            if value not in terms:
+                allowed = ", ".join(terms)
+                self.add(record, name, "vocabulary",
+                         f"'{value}' is not in the {spec.vocabulary} vocabulary of site.yaml"
+                         f"{_did_you_mean(str(value), list(terms))} (allowed: {allowed}); "
+                         "use one of them or add it to site.yaml")
+        elif spec.enum is not None and value not in spec.enum:
+            allowed = ", ".join(str(v) for v in spec.enum)
+            self.add(record, name, "enum",
+                     f"'{name}' cannot be '{value}'"
+                     f"{_did_you_mean(str(value), [str(v) for v in spec.enum])} "
+                     f"(allowed: {allowed})")
+        if name in URL_FIELDS and isinstance(value, str) and not SAFE_URL.match(value):
+            self.add(record, name, "url-scheme",
+                     f"'{name}' must be an http:// or https:// address, not '{value[:40]}'")
+        if spec.reference and isinstance(value, str):
+            self.check_reference(record, name, spec.reference, value)
+
+    def check_figure(self, record: Record) -> None:
+        fields = record.fields
+        qualifier = fields.get("qualifier")
+        value, high = fields.get("value"), fields.get("value_high")
+        if qualifier in NEEDS_VALUE and value is None:
+            self.add(record, "qualifier", "qualifier-value",
+                     f"a figure qualified '{qualifier}' needs a value; write value: <number> "
+                     "or use qualifier: unquantified")
+        if qualifier == "range":
+            if high is None:
+                self.add(record, "qualifier", "qualifier-value",
+                         "a range needs value (low end) and value_high (high end)")
+            elif _number(value) and _number(high) and value > high:
+                self.add(record, "value_high", "qualifier-range",
+                         f"value_high {high} is below value {value}; swap them")
+        elif high is not None and qualifier in NEEDS_VALUE:
+            self.add(record, "value_high", "qualifier-value",
+                     f"value_high is only for qualifier: range, not '{qualifier}'; "
+                     "remove it or change the qualifier")
+        if qualifier == "unquantified":
+            for name in ("value", "value_high"):
+                if fields.get(name) is not None:
+                    self.add(record, name, "qualifier-value",
+                             f"an unquantified figure has no {name}; remove it or set a "
+                             "qualifier such as exact or about")
+        supersedes = fields.get("supersedes")
+        if supersedes is not None and supersedes == record.id:
+            self.add(record, "supersedes", "figure-supersedes-self",
+                     f"figure '{record.id}' cannot supersede itself; name the earlier figure")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def check(records: Records, catalog: Catalog, config: SiteConfig) -> list[Problem]:
+    """Return every problem the schemas cannot express."""
+    return _Checker(records, catalog, config).run()

@@ -1,0 +1,113 @@
+"""Load stage: read content/**/*.yaml strictly into records that remember file:line:col."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from site_gen.problems import Pos, Problem
+from site_gen.records import COLLECTIONS, Record, Records
+from site_gen.yamlstrict import Document, read_yaml
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = (".yaml", ".yml")
+
+
+def content_files(project: Path) -> tuple[list[tuple[str, Path]], list[Problem]]:
+    """List (collection, file) pairs under content/, refusing symlinks and stray folders."""
+    content = project / "content"
+    found: list[tuple[str, Path]] = []
+    problems: list[Problem] = []
+    if not content.is_dir():
+        return found, [Problem("content", 1, 1, "project-content", "no content/ folder; "
+                               "create content/<collection>/ with YAML records")]
+    for entry in sorted(content.iterdir()):
+        rel = entry.relative_to(project).as_posix()
+        if entry.is_symlink():
+            problems.append(Problem(rel, 1, 1, "content-symlink",
+                                    "symbolic links are not followed in content/; "
+                                    "move the real folder or file here"))
+            continue
+        if entry.name.startswith("."):
+            continue
+        if not entry.is_dir():
+            if entry.suffix in SUFFIXES:
+                problems.append(Problem(rel, 1, 1, "content-collection",
+                                        "records belong in a collection folder: "
+                                        f"move it into content/<{'|'.join(COLLECTIONS)}>/"))
+            continue
+        if entry.name not in COLLECTIONS:
+            problems.append(Problem(rel, 1, 1, "content-collection",
+                                    f"unknown collection '{entry.name}'; "
+                                    f"collections are {', '.join(COLLECTIONS)}"))
+            continue
+        for file in sorted(entry.rglob("*")):
+            frel = file.relative_to(project).as_posix()
+            if any(part.startswith(".") for part in file.relative_to(entry).parts):
+                continue
+            if file.is_symlink():
+                problems.append(Problem(frel, 1, 1, "content-symlink",
+                                        "symbolic links are not followed in content/; "
+                                        "copy the file here instead"))
+                continue
+            if file.is_file() and file.suffix in SUFFIXES:
+                found.append((entry.name, file))
+    return found, problems
+
+
+def records_of(collection: str, rel: str, doc: Document) -> tuple[list[Record], list[Problem]]:
+    """Split a parsed file into records: a mapping is one record, a list holds several."""
+    value = doc.value
+    if isinstance(value, dict):
+        entries: list[tuple[tuple[Any, ...], Any]] = [((), value)]
+    elif isinstance(value, list):
+        entries = [((i,), item) for i, item in enumerate(value)]
+        if not entries:
+            return [], [Problem(rel, 1, 1, "record-empty-list",
+                                "the file holds an empty list; add records or delete it")]
+    else:
+        pos = doc.values.get((), Pos(rel))
+        return [], [Problem.at(pos, "record-not-mapping",
+                               "a record file holds a mapping of fields (`id: …`) "
+                               "or a list of such mappings")]
+    records: list[Record] = []
+    problems: list[Problem] = []
+    for prefix, item in entries:
+        pos = doc.values.get(prefix, Pos(rel))
+        if not isinstance(item, dict):
+            problems.append(Problem.at(pos, "record-not-mapping",
+                                       "each record is a mapping of fields (`id: …`)"))
+            continue
+        n = len(prefix)
+        keys = {k[n]: p for k, p in doc.keys.items() if len(k) == n + 1 and k[:n] == prefix}
+        values: dict[str, Pos] = {}
+        items: dict[str, list[Pos]] = {}
+        for name, field_value in item.items():
+            values[name] = doc.values.get((*prefix, name), keys[name])
+            if isinstance(field_value, list):
+                items[name] = [doc.values.get((*prefix, name, i), values[name])
+                               for i in range(len(field_value))]
+        records.append(Record(collection, item, pos, keys, values, items))
+    return records, problems
+
+
+def load(project: Path) -> tuple[Records, list[Problem]]:
+    """Read every record file of the project; collect all problems, never stop at the first."""
+    files, problems = content_files(project)
+    records = Records(by_collection={c: [] for c in COLLECTIONS})
+    for collection, file in files:
+        rel = file.relative_to(project).as_posix()
+        data = file.read_bytes()
+        records.files[rel] = hashlib.sha256(data).hexdigest()
+        doc, found = read_yaml(rel, data)
+        problems.extend(found)
+        if doc.value is None and found:
+            continue
+        got, found = records_of(collection, rel, doc)
+        problems.extend(found)
+        records.by_collection[collection].extend(got)
+    log.debug("loaded %d records from %d files", records.count(), len(files))
+    return records, problems

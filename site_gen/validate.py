@@ -1,0 +1,69 @@
+"""Gather a project: load, check and package, collecting every problem before anything is built."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from site_gen.check import check
+from site_gen.config import SiteConfig, read_config
+from site_gen.load import load
+from site_gen.package import validate_tables
+from site_gen.problems import Problem, ordered
+from site_gen.records import Records
+from site_gen.schemas import Catalog, read_catalog
+from site_gen.tables import Table, build_tables
+
+
+@dataclass
+class Gathered:
+    """Everything the later stages need, or the problems that stop them."""
+
+    project: Path
+    config: SiteConfig | None = None
+    catalog: Catalog | None = None
+    records: Records = field(default_factory=Records)
+    tables: dict[str, Table] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+
+def _merge(first: list[Problem], later: list[Problem]) -> list[Problem]:
+    """Add later problems except where an earlier stage already reported the same spot."""
+    seen = {(p.path, p.line, p.col) for p in first}
+    return first + [p for p in later if (p.path, p.line, p.col) not in seen]
+
+
+def gather(project: Path) -> Gathered:
+    """Run load, check and package; every stage runs so that all problems are reported."""
+    result = Gathered(project)
+    clock = time.perf_counter()
+    config, problems = read_config(project)
+    records, found = load(project)
+    problems += found
+    result.records = records
+    result.timings["load"] = time.perf_counter() - clock
+    if config is None:
+        result.problems = ordered(problems)
+        return result
+    result.config = config
+    clock = time.perf_counter()
+    catalog, found = read_catalog(project, config)
+    problems += found
+    if catalog is None:
+        result.problems = ordered(problems)
+        return result
+    result.catalog = catalog
+    problems += check(records, catalog, config)
+    result.timings["check"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    result.tables = build_tables(records, catalog)
+    problems = _merge(problems, validate_tables(result.tables))
+    result.timings["package"] = time.perf_counter() - clock
+    result.problems = ordered(problems)
+    return result

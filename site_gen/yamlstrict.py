@@ -1,0 +1,302 @@
+"""A strict YAML reader: libyaml parses, this module builds values from its events.
+
+Only YAML 1.2 core types are produced (no timestamps, `NO` stays a string), and anchors,
+aliases, merge keys, tags, duplicate keys, non-string keys, tabs, several documents and
+bare scalars are reported as problems with their line and column.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from site_gen.problems import Pos, Problem
+
+MAX_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 16
+
+_INT = re.compile(r"[-+]?[0-9]+\Z")
+_INT_OTHER = re.compile(r"0o[0-7]+\Z|0x[0-9a-fA-F]+\Z")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
+_INF = re.compile(r"[-+]?\.(inf|Inf|INF)\Z")
+_NAN = re.compile(r"\.(nan|NaN|NAN)\Z")
+_NULL = frozenset({"", "~", "null", "Null", "NULL"})
+_TRUE = frozenset({"true", "True", "TRUE"})
+_FALSE = frozenset({"false", "False", "FALSE"})
+_LEGACY_WORDS = frozenset(
+    {"yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", "y", "n"}
+)
+
+Path = tuple[str | int, ...]
+
+
+@dataclass
+class Document:
+    """The value of one YAML file and the position of every value and key in it."""
+
+    value: Any = None
+    values: dict[Path, Pos] = field(default_factory=dict)
+    keys: dict[Path, Pos] = field(default_factory=dict)
+
+
+class _Strict:
+    def __init__(self, path: str, text: str) -> None:
+        self.path = path
+        self.loader = yaml.CSafeLoader(text)
+        self.doc = Document()
+        self.problems: list[Problem] = []
+
+    def pos(self, mark: Any) -> Pos:
+        return Pos(self.path, mark.line + 1, mark.column + 1)
+
+    def problem(self, mark: Any, code: str, message: str) -> None:
+        self.problems.append(Problem.at(self.pos(mark), code, message))
+
+    def run(self) -> Document:
+        get = self.loader.get_event
+        get()  # StreamStart
+        event = get()
+        if isinstance(event, yaml.StreamEndEvent):
+            self.problems.append(
+                Problem(self.path, 1, 1, "yaml-empty", "the file is empty; write a record")
+            )
+            return self.doc
+        # DocumentStart
+        self.doc.value = self.node(get(), (), 0)
+        get()  # DocumentEnd
+        event = get()
+        if not isinstance(event, yaml.StreamEndEvent):
+            self.problem(
+                event.start_mark,
+                "yaml-multiple-documents",
+                "a file holds one document; split it into one file per document "
+                "or write the records as one list",
+            )
+        return self.doc
+
+    def check_node_start(self, event: Any) -> None:
+        if getattr(event, "anchor", None) is not None:
+            self.problem(
+                event.start_mark,
+                "yaml-anchor",
+                f"anchors (&{event.anchor}) are not allowed; write the value out in full",
+            )
+        if getattr(event, "tag", None) is not None and not (
+            isinstance(event, yaml.ScalarEvent) and event.tag == "!" and event.style
+        ):
+            self.problem(
+                event.start_mark,
+                "yaml-tag",
+                f"tags ({event.tag}) are not allowed; remove the tag and write a plain value",
+            )
+
+    def node(self, event: Any, path: Path, depth: int) -> Any:
+        self.doc.values[path] = self.pos(event.start_mark)
+        if depth > MAX_DEPTH:
+            self.problem(
+                event.start_mark,
+                "yaml-too-deep",
+                f"nesting deeper than {MAX_DEPTH} levels; records are flat mappings",
+            )
+            self._skip(event)
+            return None
+        if isinstance(event, yaml.AliasEvent):
+            self.problem(
+                event.start_mark,
+                "yaml-alias",
+                f"aliases (*{event.anchor}) are not allowed; write the value out in full",
+            )
+            return None
+        self.check_node_start(event)
+        if isinstance(event, yaml.ScalarEvent):
+            return self.scalar(event)
+        if isinstance(event, yaml.SequenceStartEvent):
+            items: list[Any] = []
+            get = self.loader.get_event
+            while True:
+                child = get()
+                if isinstance(child, yaml.SequenceEndEvent):
+                    return items
+                items.append(self.node(child, (*path, len(items)), depth + 1))
+        return self.mapping(event, path, depth)
+
+    def mapping(self, event: Any, path: Path, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        get = self.loader.get_event
+        while True:
+            key_event = get()
+            if isinstance(key_event, yaml.MappingEndEvent):
+                return result
+            key = self.key(key_event)
+            value_event = get()
+            if key is None:
+                self._skip(value_event)
+                continue
+            key_pos = self.pos(key_event.start_mark)
+            if key in result:
+                first = self.doc.keys[(*path, key)]
+                self.problem(
+                    key_event.start_mark,
+                    "yaml-duplicate-key",
+                    f"duplicate key '{key}' (first written at line {first.line}); "
+                    "keep one of them",
+                )
+                self._skip(value_event)
+                continue
+            if key == "<<":
+                self.problem(
+                    key_event.start_mark,
+                    "yaml-merge-key",
+                    "merge keys (<<) are not allowed; write the fields out in full",
+                )
+                self._skip(value_event)
+                continue
+            self.doc.keys[(*path, key)] = key_pos
+            result[key] = self.node(value_event, (*path, key), depth + 1)
+
+    def key(self, event: Any) -> str | None:
+        if not isinstance(event, yaml.ScalarEvent):
+            self.problem(
+                event.start_mark, "yaml-key", "keys must be plain text, not lists or mappings"
+            )
+            self._skip(event)
+            return None
+        self.check_node_start(event)
+        value = self.scalar(event, is_key=True)
+        if not isinstance(value, str):
+            self.problem(
+                event.start_mark,
+                "yaml-key",
+                f"key {event.value!r} is read as {_kind(value)}; keys must be text "
+                "(quote it or use a field name)",
+            )
+            return None
+        return value
+
+    def scalar(self, event: Any, is_key: bool = False) -> Any:
+        text = event.value
+        if event.style:  # quoted or block scalar: always a string
+            return text
+        if text in _NULL:
+            return None
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        if _INT.match(text):
+            digits = text.lstrip("+-")
+            if len(digits) > 1 and digits[0] == "0":
+                self.problem(
+                    event.start_mark,
+                    "yaml-leading-zero",
+                    f"{text} has a leading zero, which YAML readers disagree on; "
+                    f"quote it ('{text}') if it is text, or drop the zero if it is a number",
+                )
+                return text
+            return int(text)
+        if _INT_OTHER.match(text):
+            return int(text, 0)
+        if _FLOAT.match(text) and any(c.isdigit() for c in text):
+            return float(text)
+        if _INF.match(text):
+            return float("-inf") if text.startswith("-") else float("inf")
+        if _NAN.match(text):
+            return float("nan")
+        return text
+
+    def _skip(self, event: Any) -> None:
+        """Consume the rest of a node whose value is discarded."""
+        if isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+            level = 1
+            get = self.loader.get_event
+            while level:
+                child = get()
+                if isinstance(child, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+                    level += 1
+                elif isinstance(child, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+                    level -= 1
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return type(value).__name__
+
+
+def is_legacy_word(text: str) -> bool:
+    """True for words that YAML 1.1 read as booleans (`NO`, `yes`, `on`), kept here as text."""
+    return text in _LEGACY_WORDS
+
+
+def _line_col(text: str, index: int) -> tuple[int, int]:
+    line = text.count("\n", 0, index) + 1
+    col = index - (text.rfind("\n", 0, index) + 1) + 1
+    return line, col
+
+
+def read_yaml(path: str, data: bytes) -> tuple[Document, list[Problem]]:
+    """Parse one file's bytes strictly; return the document and every problem found."""
+    problems: list[Problem] = []
+    if len(data) > MAX_BYTES:
+        return Document(), [
+            Problem(
+                path, 1, 1, "yaml-too-large",
+                f"the file is {len(data):,} bytes, over the limit of {MAX_BYTES:,}; "
+                "split it into several files",
+            )
+        ]
+    if data.startswith(b"\xef\xbb\xbf"):
+        return Document(), [
+            Problem(
+                path, 1, 1, "yaml-bom",
+                "the file starts with a byte-order mark; save it as UTF-8 without BOM",
+            )
+        ]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        good = data[: error.start].decode("utf-8")
+        line, col = _line_col(good, len(good))
+        return Document(), [
+            Problem(
+                path, line, col, "yaml-encoding",
+                f"byte 0x{data[error.start]:02x} is not UTF-8; save the file as UTF-8",
+            )
+        ]
+    if "\x00" in text:
+        line, col = _line_col(text, text.index("\x00"))
+        return Document(), [
+            Problem(path, line, col, "yaml-nul", "the file contains a NUL character; remove it")
+        ]
+    if "\t" in text:
+        index = text.index("\t")
+        while index != -1:
+            line, col = _line_col(text, index)
+            problems.append(
+                Problem(path, line, col, "yaml-tab", "tab character; use spaces instead")
+            )
+            index = text.find("\t", text.find("\n", index) + 1 or len(text))
+        return Document(), problems
+    strict = _Strict(path, text)
+    try:
+        doc = strict.run()
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        reason = error.problem or error.context or "cannot be read"
+        return Document(), [
+            *strict.problems,
+            Problem(path, line, col, "yaml-syntax", f"YAML syntax: {reason}"),
+        ]
+    except yaml.YAMLError as error:  # reader errors carry a position too
+        return Document(), [Problem(path, 1, 1, "yaml-syntax", f"YAML syntax: {error}")]
+    finally:
+        strict.loader.dispose()
+    return doc, strict.problems

@@ -197,6 +197,11 @@ def make_handler(root: Path, hosts: set[str], events: Broadcaster,
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # browsers open many connections at once on a reload
+
+
 class DevServer:
     """A threaded HTTP server on loopback serving one output folder."""
 
@@ -205,11 +210,10 @@ class DevServer:
         self.root = root.resolve()
         self.events = Broadcaster()
         names = {host, "localhost", "127.0.0.1", "[::1]"}
-        self.httpd = ThreadingHTTPServer((host, port), BaseHTTPRequestHandler)
+        self.httpd = _Server((host, port), BaseHTTPRequestHandler)
         self.port = self.httpd.server_address[1]
         hosts = {f"{name}:{self.port}" for name in names} | names
         self.httpd.RequestHandlerClass = make_handler(self.root, hosts, self.events, live)
-        self.httpd.daemon_threads = True
         self.thread: threading.Thread | None = None
 
     @property

@@ -75,14 +75,18 @@ def records_of(collection: str, rel: str, doc: Document) -> tuple[list[Record], 
                                "or a list of such mappings")]
     records: list[Record] = []
     problems: list[Problem] = []
+    n = len(entries[0][0])
+    keys_of: dict[tuple[Any, ...], dict[str, Pos]] = {}
+    for key_path, key_pos in doc.keys.items():  # one pass: a list of records stays linear
+        if len(key_path) == n + 1:
+            keys_of.setdefault(key_path[:n], {})[key_path[n]] = key_pos
     for prefix, item in entries:
         pos = doc.values.get(prefix, Pos(rel))
         if not isinstance(item, dict):
             problems.append(Problem.at(pos, "record-not-mapping",
                                        "each record is a mapping of fields (`id: …`)"))
             continue
-        n = len(prefix)
-        keys = {k[n]: p for k, p in doc.keys.items() if len(k) == n + 1 and k[:n] == prefix}
+        keys = keys_of.get(prefix, {})
         values: dict[str, Pos] = {}
         items: dict[str, list[Pos]] = {}
         for name, field_value in item.items():

@@ -16,11 +16,13 @@ from site_gen.dates import DateError, parse_date
 from site_gen.problems import Problem
 from site_gen.records import COLLECTIONS, Record, Records
 from site_gen.schemas import Catalog, FieldSpec, Link
+from site_gen.yamlstrict import is_legacy_word
 
 ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 URL_FIELDS = ("url",)
 SAFE_URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
 NEEDS_VALUE = ("exact", "about", "at_least", "more_than", "nearly", "up_to", "range")
+_GROUPED = re.compile(r"[-+]?([0-9]{1,3}([ ,_][0-9]{3})+|[0-9]+)(\.[0-9]+)?")  # 2,000 or 50
 SINGULAR = {"sources": "source", "actors": "actor", "places": "place", "events": "event",
             "figures": "figure", "quotes": "quote"}
 
@@ -41,7 +43,32 @@ def _describe(value: Any) -> str:
         return "a list"
     if isinstance(value, dict):
         return "a mapping"
-    return f"the text '{value}'"
+    return f"the text '{_clip(str(value))}'"
+
+
+def _clip(text: str, width: int = 60) -> str:
+    """Keep messages on one readable line even when an editor pasted a paragraph."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _named(record: Record) -> str:
+    kind = SINGULAR[record.collection]
+    return f"{kind} '{record.id}'" if record.id else f"this {kind}"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _number_hint(name: str, value: Any, collection: str) -> str:
+    """How to write a number that YAML read as something else."""
+    words = "; keep the words as reported in value_text" if collection == "figures" else ""
+    if not isinstance(value, str):
+        return f"write it in digits{words}"
+    if _GROUPED.fullmatch(value.strip()):
+        digits = re.sub(r"[ ,_]", "", value.strip())
+        return f"write {name}: {digits}, digits only and without quotes{words}"
+    return f"write digits only, e.g. 2000 rather than \"2,000\"{words}"
 
 
 class _Checker:
@@ -79,10 +106,16 @@ class _Checker:
         if value is None:
             self.add(record, None, "id-missing", "the record has no id; add `id: a-lowercase-slug`")
             return
-        if not isinstance(value, str) or not ID.match(value):
+        if not isinstance(value, str):
             self.add(record, "id", "id-pattern",
-                     f"id {_describe(value)} is not a slug: use lowercase letters, digits and "
-                     "hyphens, starting with a letter or digit (e.g. kharkiv-strike)")
+                     f"an id is text, but YAML reads {_describe(value)}; put it in quotes "
+                     "or use a lowercase slug such as kharkiv-strike")
+            return
+        if not ID.match(value):
+            example = _slug(value) or "kharkiv-strike"
+            self.add(record, "id", "id-pattern",
+                     f"id '{_clip(value)}' is not a slug: use lowercase letters, digits and "
+                     f"hyphens, starting with a letter or digit (e.g. {example})")
             return
         seen = self.ids[record.collection]
         if value in seen:
@@ -102,9 +135,10 @@ class _Checker:
                     self.add(record, name, "field-derived",
                              f"'{name}' is computed by the build; remove it", key=True)
                 else:
+                    hint = _did_you_mean(name, list(fields))
                     self.add(record, name, "field-unknown",
-                             f"unknown field '{name}' for {record.collection}"
-                             f"{_did_you_mean(name, list(fields))}", key=True)
+                             f"unknown field '{_clip(name)}' for {record.collection}{hint}",
+                             key=True)
                 continue
             if value is None:
                 continue
@@ -116,19 +150,18 @@ class _Checker:
             if isinstance(spec, FieldSpec) and spec.required and record.fields.get(name) is None:
                 if name == "id":
                     continue
-                self.add(record, None, "field-required",
-                         f"{SINGULAR[record.collection]} '{record.id}' needs '{name}'"
-                         f" ({spec.description.rstrip('.')})" if spec.description else
-                         f"{SINGULAR[record.collection]} '{record.id}' needs '{name}'")
+                self.add(record, name if name in record.fields else None, "field-required",
+                         f"{_named(record)} needs a value for '{name}'")
         if record.collection == "events" and not record.fields.get("sources"):
             self.add(record, "sources" if "sources" in record.fields else None,
-                     "field-required", f"event '{record.id}' needs at least one source: "
+                     "field-required", f"{_named(record)} needs at least one source: "
                      "sources: [source-id]")
 
     def check_list(self, record: Record, link: Link, value: Any) -> None:
         if not isinstance(value, list):
+            item = _clip(str(value)) if isinstance(value, str | int | float) else "…"
             self.add(record, link.field, "type-list",
-                     f"'{link.field}' is a list; write it as [{_describe(value)}] "
+                     f"'{link.field}' is a list; write it as [{item}] "
                      f"or one '- item' per line")
             return
         seen: set[str] = set()
@@ -169,14 +202,14 @@ class _Checker:
         if spec.type == "string":
             if not isinstance(value, str):
                 self.add(record, name, "type-text",
-                         f"'{name}' is text but YAML reads {_describe(value)}; "
-                         f"put it in quotes")
+                         f"'{name}' is text, but YAML reads this as {_describe(value)}; "
+                         f"put it in quotes to keep it as written")
                 return
         elif spec.type in ("number", "integer"):
             if isinstance(value, bool) or not isinstance(value, int | float):
                 self.add(record, name, "type-number",
-                         f"'{name}' is a number, not {_describe(value)}; write digits only "
-                         "(2000, not \"2,000\"; keep the words in value_text)")
+                         f"'{name}' is a number, not {_describe(value)}; "
+                         f"{_number_hint(name, value, record.collection)}")
                 return
             if isinstance(value, float) and not math.isfinite(value):
                 self.add(record, name, "type-number", f"'{name}' must be a finite number")
@@ -184,11 +217,14 @@ class _Checker:
             if spec.type == "integer" and isinstance(value, float):
                 self.add(record, name, "type-number", f"'{name}' is a whole number")
                 return
-        elif spec.type == "boolean":
-            if not isinstance(value, bool):
-                self.add(record, name, "type-boolean",
-                         f"'{name}' is true or false, not {_describe(value)}")
-                return
+        elif spec.type == "boolean" and not isinstance(value, bool):
+            hint = ""
+            if isinstance(value, str) and is_legacy_word(value):
+                word = "true" if value.lower() in ("yes", "y", "on") else "false"
+                hint = f"; YAML 1.2 reads '{value}' as text, so write {name}: {word}"
+            self.add(record, name, "type-boolean",
+                     f"'{name}' is true or false, not {_describe(value)}{hint}")
+            return
         if spec.vocabulary:
             terms = self.config.vocabularies.get(spec.vocabulary, {})
             if value not in terms:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from site_gen import __version__
-from site_gen.problems import format_problems
+from site_gen.problems import ProblemsFound, format_problems
 from site_gen.validate import gather
 
 FORMATS = ("text", "github", "json")
@@ -53,3 +54,157 @@ def validate(project: str, fmt: str) -> None:
         click.echo(format_problems([], fmt))
     elif fmt == "text":
         click.echo(f"{result.records.count()} records valid.")
+
+
+def _progress(stage: str) -> None:
+    click.echo(f"  {stage}…", err=True)
+
+
+def _report_problems(problems: list, fmt: str = "text") -> None:
+    click.echo(format_problems(problems, fmt))
+    click.echo("Nothing was written; the previous build is unchanged.", err=True)
+    sys.exit(1)
+
+
+@main.command()
+@click.argument("project", default=".", type=click.Path(file_okay=False))
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Output folder (default: PROJECT/build).")
+@click.option("--base-url", default=None,
+              help="Absolute URL the site is published at; overrides site.yaml's base_url.")
+def build(project: str, out: str | None, base_url: str | None) -> None:
+    """Build the website and open data of PROJECT; on any problem, write nothing."""
+    from site_gen.build import build as run_build
+    from site_gen.write import OutputError
+
+    root = _project(project)
+    if base_url is not None and not base_url.startswith(("http://", "https://")):
+        raise click.BadParameter("must be an absolute http(s) URL", param_hint="--base-url")
+    interactive = sys.stderr.isatty() and not os.environ.get("CI")
+    try:
+        result = run_build(root, Path(out).resolve() if out else None, base_url,
+                           progress=_progress if interactive else None)
+    except ProblemsFound as found:
+        _report_problems(found.problems)
+    except OutputError as error:
+        raise click.UsageError(str(error)) from None
+    total = sum(result.timings.values())
+    stages = "  ".join(f"{name} {seconds:.2f}s" for name, seconds in result.timings.items())
+    click.echo(f"Built {result.records} records into {result.out} "
+               f"({result.stats.written} files written, {result.stats.kept} unchanged, "
+               f"{result.stats.removed} removed) in {total:.2f}s")
+    click.echo(f"  {stages}")
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+def init(directory: str) -> None:
+    """Create a new project in DIRECTORY with example records and a publishing workflow."""
+    from site_gen.scaffold import ScaffoldError, init_project
+
+    target = Path(directory)
+    try:
+        written = init_project(target)
+    except ScaffoldError as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(f"Created {len(written)} files in {target}. Next:\n"
+               f"  cd {directory} && site-gen serve")
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(["event", "figure", "quote", "actor", "place",
+                                           "source"]))
+@click.argument("project", default=".", type=click.Path(file_okay=False))
+@click.option("--id", "record_id", default=None,
+              help="Id of the new record (default: new-<kind>, numbered if taken).")
+def new(kind: str, project: str, record_id: str | None) -> None:
+    """Write a new KIND record file in PROJECT with every field of its schema."""
+    from site_gen.config import read_config
+    from site_gen.scaffold import KINDS, ScaffoldError, new_record
+    from site_gen.schemas import read_catalog
+
+    root = _project(project)
+    config, problems = read_config(root)
+    catalog = None
+    if config is not None:
+        catalog, problems = read_catalog(root, config)
+    if catalog is None or config is None:
+        _report_problems(problems)
+        return
+    if record_id is None:
+        folder = root / "content" / KINDS[kind]
+        record_id, n = f"new-{kind}", 1
+        while (folder / f"{record_id}.yaml").exists():
+            n += 1
+            record_id = f"new-{kind}-{n}"
+    try:
+        path = new_record(root, kind, record_id, catalog, config)
+    except ScaffoldError as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(path.relative_to(root).as_posix())
+
+
+@main.command()
+@click.argument("project", default=".", type=click.Path(file_okay=False))
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0 picks a free one).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind; loopback unless you mean to share the preview.")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Output folder (default: PROJECT/build).")
+def serve(project: str, port: int, host: str, out: str | None) -> None:
+    """Build PROJECT, serve it, rebuild on every edit and reload open pages."""
+    import threading
+
+    from site_gen.build import build as run_build
+    from site_gen.serve import DevServer, watch
+    from site_gen.write import OutputError
+
+    root = _project(project)
+    target = Path(out).resolve() if out else root / "build"
+    lock = threading.Lock()
+
+    def rebuild() -> list[str]:
+        with lock:
+            try:
+                result = run_build(root, target)
+            except ProblemsFound as found:
+                lines = [p.text() for p in found.problems]
+                click.echo("\n".join(lines), err=True)
+                click.echo(f"{len(lines)} problem(s); still serving the last good build.",
+                           err=True)
+                return lines
+        click.echo(f"Rebuilt in {sum(result.timings.values()):.2f}s "
+                   f"({result.stats.written} files written)", err=True)
+        return []
+
+    try:
+        problems = rebuild()
+    except OutputError as error:
+        raise click.UsageError(str(error)) from None
+    if problems and not (target / "index.html").is_file():
+        sys.exit(1)
+    try:
+        server = DevServer(target, host, port)
+    except OSError as error:
+        raise click.UsageError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    if problems:
+        server.events.problems(problems)
+    server.start()
+    click.echo(f"Serving {target} at http://{host}:{server.port}/ (Ctrl+C to stop)")
+    stop = threading.Event()
+
+    def changed(_paths: set[str]) -> None:
+        lines = rebuild()
+        if lines:
+            server.events.problems(lines)
+        else:
+            server.events.reload()
+
+    try:
+        watch(root, changed, stop)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        server.stop()

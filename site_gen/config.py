@@ -6,7 +6,6 @@ import difflib
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from site_gen.problems import Pos, Problem
 from site_gen.yamlstrict import Document, read_yaml
@@ -95,6 +94,8 @@ def parse_config(doc: Document, rel: str) -> tuple[SiteConfig | None, list[Probl
     for key in REQUIRED:
         if key not in data:
             bad("config-required", f"site.yaml needs '{key}'")
+        elif data[key] is None or (isinstance(data[key], str) and not data[key].strip()):
+            bad("config-required", f"'{key}' is empty; site.yaml needs a {key}", key)
     text: dict[str, str] = {}
     for key in ("title", "description", "base_url", "language", "license", "publisher"):
         value = data.get(key)

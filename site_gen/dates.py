@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 _PART = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
+_SLASHED = re.compile(r"^[0-9]{1,2}[/.][0-9]{1,2}[/.][0-9]{2,4}$")  # 03/02/2022, 2.3.22
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
 
@@ -71,6 +72,10 @@ def parse_date(value: str | int) -> PartialDate:
     text = str(value).strip() if isinstance(value, int) else value
     if not isinstance(text, str):
         raise DateError("a date is text such as 2022-03-02")
+    if _SLASHED.match(text):
+        raise DateError(f"'{text}' is not a date in the form YYYY-MM-DD; write it as "
+                        "year-month-day (e.g. 2022-03-02), since 03/02 means March or "
+                        "February depending on the country")
     if "/" in text:
         first, _, last = text.partition("/")
         try:

@@ -7,6 +7,7 @@ record and field it came from.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from frictionless import Package, Resource, Schema, errors
@@ -36,13 +37,30 @@ def _package(tables: dict[str, Table]) -> Package:
     return Package(resources=resources)
 
 
-def _message(error: Any) -> str:
+_CONSTRAINT = re.compile(r'constraint "(\w+)" is "(.*)"\Z', re.DOTALL)
+_RULES = {"pattern": "it must match {}", "maximum": "the maximum is {}",
+          "minimum": "the minimum is {}", "maxLength": "at most {} characters",
+          "minLength": "at least {} characters", "enum": "allowed: {}"}
+
+
+def _message(error: Any, table: Table) -> str:
     note = getattr(error, "note", "") or ""
     field = getattr(error, "field_name", None)
     if isinstance(error, errors.ForeignKeyError):
         names = ", ".join(error.field_names)
         cells = ", ".join(str(c) for c in error.field_cells)
         return f"'{names}' refers to '{cells}', which does not exist ({note})"
+    if isinstance(error, errors.ConstraintError):
+        match = _CONSTRAINT.match(note)
+        if match and match[1] == "required":
+            return f"'{field}' needs a value"
+        if match and match[1] in _RULES:
+            rule = _RULES[match[1]].format(match[2].strip("[]").replace("'", ""))
+            spec = table.spec.field(field or "")
+            about = f": {spec.description.rstrip('.')}" if spec and spec.description else ""
+            number = spec is not None and spec.type in ("number", "integer")
+            cell = error.cell if number else f"'{error.cell}'"
+            return f"'{field}' cannot be {cell} ({rule}){about}"
     if isinstance(error, errors.CellError):
         return f"'{field}' = {error.cell!r}: {note}"
     return f"{error.title}: {note}" if note else error.message
@@ -67,6 +85,6 @@ def validate_tables(tables: dict[str, Table]) -> list[Problem]:
             if isinstance(error, errors.PrimaryKeyError | errors.UniqueError):
                 column = "id" if table.spec.link is None else table.spec.link.key
             pos = table.position(row_number - 2, column)
-            problems.append(Problem.at(pos, code, _message(error)))
+            problems.append(Problem.at(pos, code, _message(error, table)))
     log.debug("frictionless: %d errors", len(problems))
     return problems

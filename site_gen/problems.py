@@ -35,12 +35,18 @@ class Problem:
         return cls(pos.path, pos.line, pos.col, code, message)
 
     def text(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}: {self.severity}[{self.code}]: {self.message}"
+        """One line per problem, even when the message quotes a value with line breaks."""
+        return (f"{_one_line(self.path)}:{self.line}:{self.col}: "
+                f"{self.severity}[{self.code}]: {_one_line(self.message)}")
 
     def github(self) -> str:
         message = _github_escape(f"[{self.code}] {self.message}")
         path = _github_escape(self.path, prop=True)
         return f"::{self.severity} file={path},line={self.line},col={self.col}::{message}"
+
+
+def _one_line(value: str) -> str:
+    return value.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def _github_escape(value: str, prop: bool = False) -> str:

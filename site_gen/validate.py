@@ -34,7 +34,11 @@ class Gathered:
 
 
 def _merge(first: list[Problem], later: list[Problem]) -> list[Problem]:
-    """Add later problems except where an earlier stage already reported the same spot."""
+    """Add later problems except where an earlier stage already reported the same spot.
+
+    A value that the YAML reader refused (an alias, a tag) or the checks rejected is not
+    reported again by a later stage as a missing or mistyped field.
+    """
     seen = {(p.path, p.line, p.col) for p in first}
     return first + [p for p in later if (p.path, p.line, p.col) not in seen]
 
@@ -59,7 +63,7 @@ def gather(project: Path) -> Gathered:
         result.problems = ordered(problems)
         return result
     result.catalog = catalog
-    problems += check(records, catalog, config)
+    problems = _merge(problems, check(records, catalog, config))
     result.timings["check"] = time.perf_counter() - clock
     clock = time.perf_counter()
     result.tables = build_tables(records, catalog)

@@ -87,10 +87,11 @@ class _Strict:
         if getattr(event, "tag", None) is not None and not (
             isinstance(event, yaml.ScalarEvent) and event.tag == "!" and event.style
         ):
+            tag = event.tag.replace("tag:yaml.org,2002:", "!!", 1)
             self.problem(
                 event.start_mark,
                 "yaml-tag",
-                f"tags ({event.tag}) are not allowed; remove the tag and write a plain value",
+                f"tags ({tag}) are not allowed; remove the tag and write a plain value",
             )
 
     def node(self, event: Any, path: Path, depth: int) -> Any:
@@ -241,6 +242,29 @@ def _line_col(text: str, index: int) -> tuple[int, int]:
     return line, col
 
 
+_UNCLOSED = {
+    "while parsing a flow sequence": "this '[' has no matching ']'",
+    "while parsing a flow mapping": "this '{' has no matching '}'",
+    "while scanning a quoted scalar": "this quote has no closing quote",
+}
+
+
+def _syntax_problem(path: str, error: yaml.MarkedYAMLError) -> Problem:
+    """Locate a libyaml error where the editor must act: an unclosed bracket at its opening."""
+    problem = error.problem or error.context or "cannot be read"
+    found, opened = error.problem_mark, error.context_mark
+    unclosed = _UNCLOSED.get(error.context or "")
+    if unclosed and opened is not None and found is not None and found.line > opened.line:
+        return Problem(path, opened.line + 1, opened.column + 1, "yaml-syntax",
+                       f"YAML syntax: {unclosed} before line {found.line + 1}, "
+                       f"column {found.column + 1} ({problem})")
+    mark = found or opened
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    if problem.startswith("mapping values are not allowed"):
+        problem += "; put a value that contains ': ' in quotes, or check the indentation"
+    return Problem(path, line, col, "yaml-syntax", f"YAML syntax: {problem}")
+
+
 def read_yaml(path: str, data: bytes) -> tuple[Document, list[Problem]]:
     """Parse one file's bytes strictly; return the document and every problem found."""
     problems: list[Problem] = []
@@ -267,7 +291,8 @@ def read_yaml(path: str, data: bytes) -> tuple[Document, list[Problem]]:
         return Document(), [
             Problem(
                 path, line, col, "yaml-encoding",
-                f"byte 0x{data[error.start]:02x} is not UTF-8; save the file as UTF-8",
+                f"byte 0x{data[error.start]:02x} is not UTF-8 (the file may be saved as "
+                "Latin-1 or Windows-1252); save it as UTF-8",
             )
         ]
     if "\x00" in text:
@@ -288,15 +313,21 @@ def read_yaml(path: str, data: bytes) -> tuple[Document, list[Problem]]:
     try:
         doc = strict.run()
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        reason = error.problem or error.context or "cannot be read"
+        return Document(), [*strict.problems, _syntax_problem(path, error)]
+    except yaml.reader.ReaderError as error:  # position counts UTF-8 bytes
+        before = data[: error.position].decode("utf-8", "ignore")
+        line, col = _line_col(before, len(before))
+        char = error.character
+        code = ord(char) if isinstance(char, str) else char
         return Document(), [
             *strict.problems,
-            Problem(path, line, col, "yaml-syntax", f"YAML syntax: {reason}"),
+            Problem(path, line, col, "yaml-syntax",
+                    f"character U+{code:04X} is not allowed in YAML; remove it"),
         ]
-    except yaml.YAMLError as error:  # reader errors carry a position too
-        return Document(), [Problem(path, 1, 1, "yaml-syntax", f"YAML syntax: {error}")]
+    except yaml.YAMLError as error:
+        reason = " ".join(str(error).split())
+        return Document(), [*strict.problems,
+                            Problem(path, 1, 1, "yaml-syntax", f"YAML syntax: {reason}")]
     finally:
         strict.loader.dispose()
     return doc, strict.problems

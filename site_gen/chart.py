@@ -1,0 +1,95 @@
+"""The chart stage: tables → Vega-Lite specs, with an SVG, a CSV and a text alternative each.
+
+Every chart ships four ways so that every reader gets it: the SVG (shown without JavaScript),
+the spec (drawn by vega-embed when JavaScript runs), the CSV of exactly the plotted rows
+(also the HTML data table) and alt text generated from the same rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from altair.utils.schemapi import debug_mode
+
+from site_gen.chart_events import event_drafts
+from site_gen.chart_figures import figure_drafts
+from site_gen.chart_map import map_drafts
+from site_gen.chart_output import csv_bytes, spec_bytes, svgs, vega_assets
+from site_gen.chart_style import Draft
+from site_gen.config import SiteConfig
+from site_gen.tables import Table
+
+log = logging.getLogger(__name__)
+
+# The tags a page needs once, before any chart figure; paths are relative to the site root.
+SCRIPTS = ("assets/vega/vega-bundle.js", "assets/charts.js")
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart and everything a page needs to show it accessibly."""
+
+    id: str
+    kind: str  # figures | events | map
+    title: str
+    group: str | None
+    metric: str | None
+    figure_ids: tuple[str, ...]
+    alt: str
+    columns: tuple[tuple[str, str], ...]
+    rows: tuple[dict[str, Any], ...]
+    spec_path: str
+    svg_path: str
+    csv_path: str
+    note: str = ""  # e.g. which events are not shown and why; also the chart's subtitle
+
+
+@dataclass
+class Charts:
+    """All charts of a build and their files (specs, SVGs, CSVs, the Vega JavaScript)."""
+
+    charts: list[Chart] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)
+
+    def by_id(self, chart_id: str) -> Chart | None:
+        return next((c for c in self.charts if c.id == chart_id), None)
+
+    def for_figure(self, figure_id: str) -> list[Chart]:
+        return [c for c in self.charts if figure_id in c.figure_ids]
+
+    def of_kind(self, kind: str) -> list[Chart]:
+        return [c for c in self.charts if c.kind == kind]
+
+
+def drafts(tables: dict[str, Table], config: SiteConfig) -> list[Draft]:
+    """Every chart's spec, built once; Altair validates in the tests, not in the build."""
+    taken: set[str] = set()
+    with debug_mode(False):
+        return [*figure_drafts(tables, config, taken), *event_drafts(tables, config, taken),
+                *map_drafts(tables, config, taken)]
+
+
+def make_charts(tables: dict[str, Table], config: SiteConfig, cache_dir: Path) -> Charts:
+    """Build the charts of the published tables and every file they ship with."""
+    charts = Charts()
+    specs: dict[str, bytes] = {}
+    for draft in drafts(tables, config):
+        base = f"charts/{draft.id}"
+        chart = Chart(
+            id=draft.id, kind=draft.kind, title=draft.title, group=draft.group,
+            metric=draft.metric, figure_ids=draft.figure_ids, alt=draft.alt,
+            columns=draft.columns, rows=draft.rows, spec_path=f"{base}.vl.json",
+            svg_path=f"{base}.svg", csv_path=f"{base}.csv", note=draft.note)
+        # The text alternative also labels the SVG that Vega draws, for screen readers.
+        specs[chart.id] = spec_bytes({**draft.spec, "description": draft.alt})
+        charts.charts.append(chart)
+        charts.files[chart.spec_path] = specs[chart.id]
+        charts.files[chart.csv_path] = csv_bytes(chart.columns, chart.rows)
+    for chart, svg in zip(charts.charts, svgs(specs, cache_dir).values(), strict=True):
+        charts.files[chart.svg_path] = svg
+    charts.files.update(vega_assets(cache_dir))
+    log.info("%d charts", len(charts.charts))
+    return charts

@@ -8,7 +8,7 @@ import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
-WORDS = ("the city officials said attack shelling residents region forces talks ministry "
+WORDS = tuple("the city officials said attack shelling residents region forces talks ministry "
          "report humanitarian corridor civilians infrastructure statement government "
          "agency border convoy missiles spokesman delegation negotiations sanctions "
          "refugees hospital school damaged confirmed according local authorities").split()

@@ -1,0 +1,171 @@
+"""Data stage: publish the tables as open data under data/, with the codebook page.
+
+Every table becomes a CSV and a JSON file; together they become a Data Package descriptor,
+a SQLite database with Datasette metadata and a zip with a README and a citation. Each
+table's row count is checked against the records at every step: nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+
+from site_gen.clock import build_time
+from site_gen.codebook import Download, table_views
+from site_gen.codebook_page import render_codebook
+from site_gen.dataset_csv import PublishError, csv_bytes, csv_row_count, json_bytes, typed_rows
+from site_gen.dataset_meta import DatasetInfo, citation_cff, dataset_info, license_descriptor
+from site_gen.dataset_sqlite import datasette_metadata, sqlite_bytes
+from site_gen.dataset_zip import readme, zip_bytes
+from site_gen.records import Records
+from site_gen.tables import Table
+from site_gen.validate import Gathered
+
+if TYPE_CHECKING:
+    from site_gen.chart import Charts
+
+log = logging.getLogger(__name__)
+
+DATA = "data/"
+PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
+RESERVED = ("datapackage", "metadata", "index", "README", "CITATION")
+
+__all__ = ["PublishError", "publish_data"]
+
+
+def expected_rows(records: Records, table: Table) -> int:
+    """How many rows the records make: one per record, or one per list item for link tables."""
+    link = table.spec.link
+    if link is None:
+        return len(records.of(table.name))
+    return sum(len(r.fields[link.field]) for r in records.of(link.collection)
+               if isinstance(r.fields.get(link.field), list))
+
+
+def _check_names(tables: dict[str, Table], info: DatasetInfo) -> None:
+    for name in tables:
+        if name in RESERVED or name == info.name or "/" in name or name.startswith("."):
+            raise PublishError(f"table name '{name}' would clash with another file in data/")
+
+
+def _hash(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def _json(value: Any) -> bytes:
+    return (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _resource(table: Table, path: str, data: bytes) -> dict[str, Any]:
+    spec = table.spec
+    return {
+        "name": spec.name,
+        "type": "table",
+        "path": path,
+        "title": spec.title,
+        "description": spec.description,
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8",
+        "bytes": len(data),
+        "hash": _hash(data),
+        "schema": copy.deepcopy(spec.schema),
+    }
+
+
+def datapackage(info: DatasetInfo, resources: list[dict[str, Any]]) -> dict[str, Any]:
+    """The Data Package v2 descriptor of the CSV files."""
+    package: dict[str, Any] = {"$schema": PROFILE, "name": info.name, "title": info.title}
+    if info.description:
+        package["description"] = info.description
+    package.update(version=info.version, created=info.created_iso)
+    if info.data_url:
+        package["homepage"] = info.data_url
+    package["licenses"] = [license_descriptor(info)]
+    source: dict[str, str] = {"title": info.source_title}
+    if info.base_url:
+        source["path"] = info.base_url
+    package["sources"] = [source]
+    if info.publisher:
+        package["contributors"] = [{"title": info.publisher, "roles": ["publisher"]}]
+    package["resources"] = resources
+    return package
+
+
+def publish_table(records: Records, table: Table) -> tuple[list[list[Any]], bytes, bytes]:
+    """One table's typed rows, CSV and JSON, after proving that no row was lost or split."""
+    expected = expected_rows(records, table)
+    rows = typed_rows(table)
+    if len(rows) != expected:
+        raise PublishError(f"table {table.name} has {len(rows)} rows, "
+                           f"but the records give {expected}")
+    csv_data = csv_bytes(table, rows)
+    if (read_back := csv_row_count(csv_data)) != expected:
+        raise PublishError(f"{table.name}.csv reads back as {read_back} rows, "
+                           f"expected {expected}")
+    return rows, csv_data, json_bytes(table, rows)
+
+
+def _table_downloads(table: Table, files: dict[str, bytes]) -> list[Download]:
+    name, title, count = table.name, table.spec.title, len(table.rows)
+    return [
+        Download(f"{name}.csv", "CSV", "text/csv", len(files[f"{name}.csv"]),
+                 f"{title}: {count} rows as CSV"),
+        Download(f"{name}.json", "JSON", "application/json", len(files[f"{name}.json"]),
+                 f"{title}: {count} rows as JSON objects with typed values"),
+    ]
+
+
+def _package_downloads(files: dict[str, bytes], database: str) -> list[Download]:
+    return [
+        Download("datapackage.json", "Data Package", "application/json",
+                 len(files["datapackage.json"]),
+                 "Frictionless Data Package descriptor: table schemas, sizes and SHA-256 "
+                 "hashes of the CSV files"),
+        Download(database, "SQLite", "application/vnd.sqlite3", len(files[database]),
+                 "every table in one SQLite database with primary and foreign keys"),
+        Download("metadata.json", "Datasette metadata", "application/json",
+                 len(files["metadata.json"]),
+                 "titles and descriptions of the tables and columns for Datasette: "
+                 f"datasette {database} -m metadata.json"),
+    ]
+
+
+def publish_data(gathered: Gathered, charts: Charts, env: jinja2.Environment) -> dict[str, bytes]:
+    """Every file under data/: CSV, JSON, datapackage.json, SQLite, zip and the codebook."""
+    assert gathered.config is not None
+    info = dataset_info(gathered.config, build_time(gathered.project))
+    tables = gathered.tables
+    _check_names(tables, info)
+    files: dict[str, bytes] = {}
+    rows: dict[str, list[list[Any]]] = {}
+    resources = []
+    for name, table in tables.items():
+        rows[name], files[f"{name}.csv"], files[f"{name}.json"] = publish_table(
+            gathered.records, table)
+        resources.append(_resource(table, f"{name}.csv", files[f"{name}.csv"]))
+    files["datapackage.json"] = _json(datapackage(info, resources))
+    database = f"{info.name}.sqlite"
+    files[database] = sqlite_bytes(tables, rows)
+    files["metadata.json"] = _json(datasette_metadata(info, info.name, tables))
+
+    package_files = _package_downloads(files, database)
+    table_files = {name: _table_downloads(table, files) for name, table in tables.items()}
+    views = table_views(tables, gathered.config, table_files)
+    bundle = dict(files)
+    downloads = package_files + [d for name in tables for d in table_files[name]]
+    bundle["README.md"] = readme(info, views, downloads).encode("utf-8")
+    bundle["CITATION.cff"] = citation_cff(info).encode("utf-8")
+    archive = f"{info.name}.zip"
+    files[archive] = zip_bytes(info.name, bundle, info.created)
+    package_files.insert(0, Download(
+        archive, "Zip", "application/zip", len(files[archive]),
+        "every file of the dataset, with a README.md and a CITATION.cff"))
+    files["index.html"] = render_codebook(env, gathered, info, views, package_files, charts)
+    log.info("data: %d tables, %d files", len(tables), len(files))
+    return {DATA + name: data for name, data in files.items()}

@@ -1,0 +1,222 @@
+"""Jinja filters: dates at their precision, numbers, labels and links, so templates hold no logic.
+
+Every filter that returns markup builds it with `Markup.format`, which escapes its arguments:
+nothing from content reaches a page unescaped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup, escape
+
+from site_gen.dates import DateError, parse_date
+
+# Labels of the closed vocabularies of the model (the schemas' enums); open vocabularies
+# (event_types, metrics) take their labels from site.yaml.
+CLOSED_LABELS: dict[str, dict[str, str]] = {
+    "status": {"reported": "Reported", "claimed": "Claimed", "disputed": "Disputed",
+               "confirmed": "Confirmed", "denied": "Denied"},
+    "qualifier": {"exact": "Exact", "about": "About", "at_least": "At least",
+                  "more_than": "More than", "nearly": "Nearly", "up_to": "Up to",
+                  "range": "Range", "unquantified": "Unquantified"},
+    "actor_kind": {"person": "Person", "organization": "Organization",
+                   "government": "Government", "group": "Group"},
+    "quote_kind": {"direct": "Direct quote", "paraphrase": "Paraphrase"},
+    "source_type": {"article": "Article", "report": "Report", "statement": "Statement",
+                    "dataset": "Dataset", "social_post": "Social media post",
+                    "broadcast": "Broadcast", "other": "Other"},
+    "precision": {"year": "Year", "month": "Month", "day": "Day", "interval": "Interval"},
+}
+SAFE_URL = re.compile(r"^https?://[^\s<>\"'`]+$", re.IGNORECASE)
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+QUALIFIER_WORDS = {"exact": "{}", "about": "about {}", "at_least": "at least {}",
+                   "more_than": "more than {}", "nearly": "nearly {}", "up_to": "up to {}"}
+
+
+@lru_cache(maxsize=8192)
+def date_label(text: str | None) -> str:
+    """A reported date in words at its precision; an interval shares its common year/month."""
+    if not text:
+        return ""
+    try:
+        date = parse_date(text)
+    except DateError:
+        return str(text)
+    if date.precision != "interval":
+        return date.label()
+    first_text, last_text = text.split("/")
+    first, last = parse_date(first_text), parse_date(last_text)
+    first_words = first.label().split(" ")
+    if first.precision != "year" and first.start.year == last.start.year:
+        first_words = first_words[:-1]
+        if (first.precision == "day" and last.precision == "day"
+                and first.start.month == last.start.month):
+            first_words = first_words[:-1]
+    return f"{' '.join(first_words)} – {last.label()}"
+
+
+@lru_cache(maxsize=8192)
+def date_is_interval(text: str | None) -> bool:
+    return bool(text) and "/" in str(text)
+
+
+def number(value: Any) -> str:
+    """A number with thousands separators; whole floats without a decimal part."""
+    if value is None or isinstance(value, bool):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.6g}" if abs(value) < 1e15 else f"{value:g}"
+    return str(value)
+
+
+def figure_value(fields: dict[str, Any]) -> str:
+    """The coded number of a figure in words: "at least 2,000 people", "2–5", "no number"."""
+    qualifier = fields.get("qualifier")
+    unit = fields.get("unit")
+    if qualifier == "unquantified" or fields.get("value") is None:
+        return "no number given"
+    low = number(fields["value"])
+    if qualifier == "range":
+        text = f"{low}–{number(fields.get('value_high'))}"
+    else:
+        text = QUALIFIER_WORDS.get(str(qualifier), "{}").format(low)
+    return f"{text} {unit}" if unit else text
+
+
+def cell(value: Any) -> str:
+    """A data-table cell: numbers formatted, missing values empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return number(value)
+    return str(value)
+
+
+def humanize(slug: Any) -> str:
+    text = str(slug).replace("_", " ").replace("-", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+@pass_context
+def label(context: Context, slug: Any, vocabulary: str) -> str:
+    """Human label of a vocabulary slug: site.yaml's for open vocabularies, else the model's."""
+    if slug is None:
+        return ""
+    terms = CLOSED_LABELS.get(vocabulary)
+    if terms is None:
+        site = context.get("site")
+        terms = site.vocabularies.get(vocabulary, {}) if site is not None else {}
+    found = terms.get(str(slug))
+    return found if found is not None else humanize(slug)
+
+
+@pass_context
+def link(context: Context, entry: Any) -> Markup:
+    """A relative link to a record's page, named by the record's label."""
+    if entry is None:
+        return Markup("")
+    root = context["root"]
+    cache = entry.links
+    if root not in cache:
+        cache[root] = Markup(f'<a href="{escape(root)}{escape(entry.path)}">'
+                             f"{escape(entry.label)}</a>")
+    return cache[root]
+
+
+@pass_context
+def link_list(context: Context, entries: Any) -> Markup:
+    """Links joined as prose: "A", "A and B", "A, B and C"."""
+    links = [link(context, entry) for entry in entries or ()]
+    if len(links) <= 1:
+        return links[0] if links else Markup("")
+    return Markup(", ").join(links[:-1]) + Markup(" and ") + links[-1]
+
+
+def external_url(value: Any) -> str:
+    """An outbound link target only when it is a plain http(s) URL; anything else is dropped."""
+    text = str(value or "")
+    return text if SAFE_URL.match(text) else ""
+
+
+def xml_text(value: Any) -> str:
+    """Text without the control characters XML 1.0 forbids (escaping is autoescape's job)."""
+    return XML_ILLEGAL.sub("", str(value if value is not None else ""))
+
+
+def url_of(path: str) -> str:
+    """The URL of an output file from the site root: "events/x/index.html" -> "events/x/"."""
+    return path[: -len("index.html")] if path.endswith("index.html") else path
+
+
+# Components that depend only on their record, the site and the page's depth: each is
+# rendered once per record and depth, however many pages show it.
+COMPONENTS = {
+    "event_item": ("includes/event_item.html", "event"),
+    "figure_card": ("includes/figure_card.html", "figure"),
+    "quote_card": ("includes/quote.html", "quote"),
+    "citation": ("includes/citation.html", "source"),
+}
+
+
+def component(template: str, name: str) -> Callable[..., Markup]:
+    """A filter that renders `template` for one record, cached on the record by root."""
+
+    @pass_context
+    def render(context: Context, entry: Any) -> Markup:
+        root = context["root"]
+        key = (template, root)
+        cache = entry.rendered
+        if key not in cache:
+            page = context.environment.get_template(template)
+            # The include is an autoescaped template: its output is already safe markup.
+            cache[key] = Markup(page.render({"site": context["site"], "root": root,
+                                             name: entry}))
+        return cache[key]
+
+    return render
+
+
+def date_component(env: Environment) -> Callable[[Any], Markup]:
+    """A filter that renders includes/date.html for a date text, once per distinct date."""
+    cache: dict[str, Markup] = {}
+
+    def render(text: Any) -> Markup:
+        key = str(text)
+        if key not in cache:
+            cache[key] = Markup(env.get_template("includes/date.html").render(date=key))
+        return cache[key]
+
+    return render
+
+
+def register(env: Environment) -> None:
+    """Add the site's filters to a Jinja environment (once, when the environment is made)."""
+    env.filters.update({
+        "date_label": date_label,
+        "date_is_interval": date_is_interval,
+        "number": number,
+        "figure_value": figure_value,
+        "cell": cell,
+        "humanize": humanize,
+        "label": label,
+        "link": link,
+        "link_list": link_list,
+        "url_of": url_of,
+        "external_url": external_url,
+        "xml": xml_text,
+    })
+    env.filters["date"] = date_component(env)
+    for filter_name, (template, name) in COMPONENTS.items():
+        env.filters[filter_name] = component(template, name)

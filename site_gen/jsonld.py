@@ -1,0 +1,186 @@
+"""Machine-readable twins of record pages: schema.org JSON-LD and each record's own JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from site_gen.config import SiteConfig
+from site_gen.filters import figure_value
+from site_gen.site_model import Entry
+
+CONTEXT = "https://schema.org"
+ACTOR_TYPES = {"person": "Person", "organization": "Organization",
+               "government": "GovernmentOrganization", "group": "Organization"}
+
+
+def absolute(config: SiteConfig, path: str) -> str | None:
+    """An absolute URL from base_url, or None when the site has no base_url."""
+    return config.base_url + path if config.base_url else None
+
+
+def _compact(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if v not in (None, "", [], {})}
+
+
+def _thing(config: SiteConfig, entry: Entry | None) -> dict[str, Any] | None:
+    """A short reference to another record: its type, name and page URL."""
+    if entry is None:
+        return None
+    if entry.collection == "actors":
+        kind = ACTOR_TYPES.get(str(entry.fields.get("kind")), "Thing")
+    elif entry.collection == "places":
+        kind = "Place"
+    elif entry.collection == "sources":
+        kind = "CreativeWork"
+    else:
+        kind = "Thing"
+    return _compact({"@type": kind, "name": entry.label, "url": absolute(config, entry.path)})
+
+
+def _source(config: SiteConfig, entry: Entry | None) -> dict[str, Any] | None:
+    if entry is None:
+        return None
+    data = _thing(config, entry) or {}
+    data.update(_compact({
+        "sameAs": entry.fields.get("url"),
+        "datePublished": entry.fields.get("published"),
+        "publisher": _thing(config, entry.ref.get("publisher")),
+    }))
+    return data
+
+
+def _place(config: SiteConfig, entry: Entry) -> dict[str, Any]:
+    data = _thing(config, entry) or {}
+    lat, lon = entry.fields.get("lat"), entry.fields.get("lon")
+    if lat is not None and lon is not None:
+        data["geo"] = {"@type": "GeoCoordinates", "latitude": lat, "longitude": lon}
+    return data
+
+
+def _interpreter(config: SiteConfig) -> dict[str, Any] | None:
+    if not config.publisher:
+        return None
+    return {"@type": "Organization", "name": config.publisher}
+
+
+def event_ld(config: SiteConfig, entry: Entry) -> dict[str, Any]:
+    fields = entry.fields
+    return _compact({
+        "@type": "Event",
+        "name": fields.get("title"),
+        "description": fields.get("summary"),
+        "startDate": fields.get("date_start"),
+        "endDate": fields.get("date_end"),
+        "location": [_place(config, place) for place in entry.ref.get("places", [])],
+        "actor": [_thing(config, actor) for actor in entry.ref.get("actors", [])],
+        "keywords": [config.label("event_types", str(fields.get("type"))),
+                     str(fields.get("status")), *fields.get("tags", [])],
+        "subjectOf": [_source(config, source) for source in entry.ref.get("sources", [])],
+    })
+
+
+def figure_ld(config: SiteConfig, entry: Entry) -> dict[str, Any]:
+    fields = entry.fields
+    claimant = entry.ref.get("claimant")
+    text = f"{entry.label}"
+    if fields.get("subject"):
+        text += f" ({fields['subject']})"
+    if claimant is not None:
+        text += f", per {claimant.label}"
+    return _compact({
+        "@type": "Claim",
+        "name": entry.label,
+        "text": text,
+        "abstract": fields.get("value_text") or figure_value(fields),
+        "author": _thing(config, claimant),
+        "claimInterpreter": _interpreter(config),
+        "appearance": _source(config, entry.ref.get("source")),
+        "temporalCoverage": fields.get("as_of"),
+        "spatialCoverage": _place(config, entry.ref["place"]) if entry.ref.get("place") else None,
+    })
+
+
+def quote_ld(config: SiteConfig, entry: Entry) -> dict[str, Any]:
+    fields = entry.fields
+    speaker = _thing(config, entry.ref.get("speaker"))
+    return _compact({
+        "@type": "Quotation",
+        "text": fields.get("text"),
+        "spokenByCharacter": speaker,
+        "creator": speaker,
+        "dateCreated": fields.get("said_on"),
+        "inLanguage": fields.get("language"),
+        "isBasedOn": _source(config, entry.ref.get("source")),
+    })
+
+
+def actor_ld(config: SiteConfig, entry: Entry) -> dict[str, Any]:
+    fields = entry.fields
+    data = _thing(config, entry) or {}
+    data.update(_compact({
+        "alternateName": fields.get("aliases"),
+        "description": fields.get("role"),
+        "sameAs": (f"https://www.wikidata.org/wiki/{fields['wikidata']}"
+                   if fields.get("wikidata") else None),
+    }))
+    return data
+
+
+def place_ld(config: SiteConfig, entry: Entry) -> dict[str, Any]:
+    data = _place(config, entry)
+    if entry.fields.get("aliases"):
+        data["alternateName"] = entry.fields["aliases"]
+    return data
+
+
+def source_ld(config: SiteConfig, entry: Entry) -> dict[str, Any]:
+    data = _source(config, entry) or {}
+    data.update(_compact({
+        "inLanguage": entry.fields.get("language"),
+        "contributor": [_thing(config, a) for a in entry.ref.get("contributors", [])],
+    }))
+    return data
+
+
+BUILDERS = {"events": event_ld, "figures": figure_ld, "quotes": quote_ld,
+            "actors": actor_ld, "places": place_ld, "sources": source_ld}
+
+
+def record_ld(config: SiteConfig, entry: Entry) -> dict[str, Any]:
+    """The schema.org description of a record page (Event, Claim, Quotation, …)."""
+    data = {"@context": CONTEXT, **BUILDERS[entry.collection](config, entry)}
+    url = absolute(config, entry.path)
+    if url:
+        data["@id"] = url
+        data["url"] = url
+    return data
+
+
+def _reference(entry: Entry) -> dict[str, str]:
+    return {"id": entry.id, "collection": entry.collection, "label": entry.label,
+            "path": entry.path, "json": entry.json_path}
+
+
+def record_json(config: SiteConfig, entry: Entry) -> bytes:
+    """A record's fields (with derived columns) and its resolved references, as JSON."""
+    references: dict[str, Any] = {}
+    for name, target in sorted(entry.ref.items()):
+        if isinstance(target, list):
+            references[name] = [_reference(t) for t in target]
+        elif target is not None:
+            references[name] = _reference(target)
+    cited_by = {f"{collection}.{field}": [e.id for e in entries]
+                for (collection, field), entries in sorted(entry.back.items())}
+    data = {
+        "collection": entry.collection,
+        "id": entry.id,
+        "label": entry.label,
+        "path": entry.path,
+        "url": absolute(config, entry.path),
+        "fields": entry.fields,
+        "references": references,
+        "cited_by": cited_by,
+    }
+    return (json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+            + "\n").encode()

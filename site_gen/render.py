@@ -1,0 +1,32 @@
+"""Render stage: the site model, then every page, feed and record file of the website."""
+
+from __future__ import annotations
+
+import gc
+import logging
+from typing import Any
+
+from jinja2 import Environment
+
+from site_gen.clock import build_time
+from site_gen.render_feeds import render_feeds
+from site_gen.render_pages import render_pages
+from site_gen.site_model import build_model
+from site_gen.validate import Gathered
+
+log = logging.getLogger(__name__)
+
+
+def render_site(gathered: Gathered, charts: Any, env: Environment) -> dict[str, bytes]:
+    """Every page of the site (HTML, record JSON, feed, sitemap, robots, 404) by output path."""
+    assert gathered.config is not None and gathered.catalog is not None
+    model = build_model(gathered.tables, gathered.catalog, gathered.config)
+    # Rendering allocates much and frees little: keep the collector off the model's objects.
+    gc.freeze()
+    try:
+        files = render_pages(model, charts, env)
+        files.update(render_feeds(model, env, list(files), build_time(gathered.project)))
+    finally:
+        gc.unfreeze()
+    log.info("rendered %d files for %d records", len(files), model.count())
+    return files

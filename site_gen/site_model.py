@@ -1,0 +1,159 @@
+"""The site model: every record by id, its references resolved and its backlinks gathered.
+
+Built once per build with dict indexes, so that a page never scans a collection: an actor's
+quotes, claims and events, a place's events and figures and a source's citations are all
+ready before the first page renders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from site_gen.config import SiteConfig
+from site_gen.filters import figure_value
+from site_gen.records import COLLECTIONS
+from site_gen.schemas import Catalog
+from site_gen.tables import Table
+
+QUOTE_LABEL_LENGTH = 80
+
+
+class Entry:
+    """One record as pages see it: its published fields, resolved references and backlinks.
+
+    Templates read fields as attributes (`event.title`; `entry.fields["x"]` for a field
+    named like one of the attributes below), resolved references through `ref`
+    (`figure.ref.claimant`) and backlinks through `cited_by("quotes", "speaker")`. Fields
+    live in the instance dict so that a template's attribute lookup costs one dict access.
+    """
+
+    def __init__(self, collection: str, record_id: str, fields: dict[str, Any]) -> None:
+        self.__dict__.update(fields)
+        self.collection = collection
+        self.id = record_id
+        self.fields = fields
+        self.label = ""
+        self.path = f"{collection}/{record_id}/"  # the page's URL from the site root
+        self.json_path = f"{collection}/{record_id}.json"
+        self.ref: dict[str, Any] = {}
+        self.back: dict[tuple[str, str], list[Entry]] = {}
+        self.links: dict[str, Any] = {}  # link markup by root prefix, made once per depth
+        self.rendered: dict[tuple[str, str], Any] = {}  # component markup by template, root
+
+    def __getitem__(self, name: str) -> Any:
+        return self.fields[name]
+
+    def __repr__(self) -> str:
+        return f"Entry({self.collection}/{self.id})"
+
+    def cited_by(self, collection: str, field_name: str) -> list[Entry]:
+        """Records of `collection` whose `field_name` points at this record, in order."""
+        return self.back.get((collection, field_name), [])
+
+
+def _date_key(fields: dict[str, Any], name: str) -> tuple[str, str]:
+    return (fields.get(f"{name}_start") or "", fields.get(f"{name}_end") or "")
+
+
+SORT_KEYS: dict[str, Callable[[Entry], Any]] = {
+    "events": lambda e: (*_date_key(e.fields, "date"), e.id),
+    "figures": lambda e: (*_date_key(e.fields, "as_of"), e.id),
+    "quotes": lambda e: (*_date_key(e.fields, "said_on"), e.id),
+    "sources": lambda e: (*_date_key(e.fields, "published"), e.id),
+    "actors": lambda e: (e.label.casefold(), e.id),
+    "places": lambda e: (e.label.casefold(), e.id),
+}
+
+
+def _short(text: str, length: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= length:
+        return text
+    cut = text[:length].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:.") + "…"
+
+
+def entry_label(collection: str, fields: dict[str, Any], config: SiteConfig) -> str:
+    """The name a record goes by in links and headings."""
+    if collection in ("actors", "places"):
+        return str(fields.get("name") or fields.get("id"))
+    if collection in ("events", "sources"):
+        return str(fields.get("title") or fields.get("id"))
+    if collection == "quotes":
+        return f"“{_short(str(fields.get('text') or ''), QUOTE_LABEL_LENGTH)}”"
+    if collection == "figures":
+        metric = config.label("metrics", str(fields.get("metric")))
+        return f"{metric}: {figure_value(fields)}"
+    return str(fields.get("id"))
+
+
+@dataclass
+class SiteModel:
+    """All entries by collection and id, each collection also in its natural order."""
+
+    config: SiteConfig
+    catalog: Catalog
+    entries: dict[str, dict[str, Entry]]
+    ordered: dict[str, list[Entry]]
+
+    def get(self, collection: str, record_id: Any) -> Entry | None:
+        if not isinstance(record_id, str):
+            return None
+        return self.entries.get(collection, {}).get(record_id)
+
+    def count(self) -> int:
+        return sum(len(members) for members in self.entries.values())
+
+
+def unique(items: Iterable[Any]) -> list[Any]:
+    """Items in first-seen order, each once (records and charts compare by identity)."""
+    seen: dict[int, Any] = {}
+    for item in items:
+        seen.setdefault(id(item), item)
+    return list(seen.values())
+
+
+def build_model(tables: dict[str, Table], catalog: Catalog, config: SiteConfig) -> SiteModel:
+    """Index every record once, then resolve references and backlinks with dict lookups."""
+    entries: dict[str, dict[str, Entry]] = {}
+    for collection in COLLECTIONS:
+        links = [link for link in catalog.links_of(collection)]
+        members: dict[str, Entry] = {}
+        table = tables[collection]
+        for row, (record, _) in zip(table.rows, table.origins, strict=True):
+            fields = dict(row)
+            for link in links:
+                items = record.fields.get(link.field)
+                fields[link.field] = list(items) if isinstance(items, list) else []
+            entry = Entry(collection, str(row["id"]), fields)
+            entry.label = entry_label(collection, fields, config)
+            members[entry.id] = entry
+        entries[collection] = members
+
+    for collection in COLLECTIONS:
+        scalar = [(f.name, f.reference) for f in catalog.main(collection).fields
+                  if f.reference in entries and not f.derived]
+        listed = [(link.field, link.reference) for link in catalog.links_of(collection)
+                  if link.reference in entries]
+        for entry in entries[collection].values():
+            for name, target in scalar:
+                value = entry.fields.get(name)
+                found = entries[target].get(value) if isinstance(value, str) else None
+                entry.ref[name] = found
+                if found is not None:
+                    found.back.setdefault((collection, name), []).append(entry)
+            for name, target in listed:
+                found_all = [entries[target][item] for item in entry.fields.get(name, [])
+                             if isinstance(item, str) and item in entries[target]]
+                entry.ref[name] = found_all
+                for found in unique(found_all):
+                    found.back.setdefault((collection, name), []).append(entry)
+
+    ordered = {c: sorted(members.values(), key=SORT_KEYS[c]) for c, members in entries.items()}
+    for members in entries.values():
+        for entry in members.values():
+            for (collection, _), backlinks in entry.back.items():
+                backlinks.sort(key=SORT_KEYS[collection])
+    return SiteModel(config, catalog, entries, ordered)

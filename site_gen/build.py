@@ -17,8 +17,8 @@ from pathlib import Path
 from site_gen.chart import make_charts
 from site_gen.dataset import publish_data
 from site_gen.problems import ProblemsFound
-from site_gen.render import render_site
-from site_gen.search import index_pages
+from site_gen.render import render_site, site_model
+from site_gen.search import build_search
 from site_gen.theme import assets, make_env
 from site_gen.validate import gather
 from site_gen.write import WriteStats, check_output, write_tree
@@ -67,13 +67,14 @@ def build(project: Path, out: Path | None = None, base_url: str | None = None,
         charts = make_charts(gathered.tables, gathered.config, cache_dir(project))
     say("render")
     with _timed(timings, "render"):
-        files = render_site(gathered, charts, env)
+        model = site_model(gathered)
+        files = render_site(gathered, charts, env, model)
     say("data")
     with _timed(timings, "data"):
         files.update(publish_data(gathered, charts, env))
     say("search")
     with _timed(timings, "search"):
-        files.update(index_pages(files))
+        files.update(build_search(model))
     files.update(charts.files)
     files.update(assets(project))
     say("write")

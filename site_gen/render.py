@@ -11,16 +11,22 @@ from jinja2 import Environment
 from site_gen.clock import build_time
 from site_gen.render_feeds import render_feeds
 from site_gen.render_pages import render_pages
-from site_gen.site_model import build_model
+from site_gen.site_model import SiteModel, build_model
 from site_gen.validate import Gathered
 
 log = logging.getLogger(__name__)
 
 
-def render_site(gathered: Gathered, charts: Any, env: Environment) -> dict[str, bytes]:
-    """Every page of the site (HTML, record JSON, feed, sitemap, robots, 404) by output path."""
+def site_model(gathered: Gathered) -> SiteModel:
+    """The model every page is rendered from: records by id, references and backlinks."""
     assert gathered.config is not None and gathered.catalog is not None
-    model = build_model(gathered.tables, gathered.catalog, gathered.config)
+    return build_model(gathered.tables, gathered.catalog, gathered.config)
+
+
+def render_site(gathered: Gathered, charts: Any, env: Environment,
+                model: SiteModel | None = None) -> dict[str, bytes]:
+    """Every page of the site (HTML, record JSON, feed, sitemap, robots, 404) by output path."""
+    model = model or site_model(gathered)
     # Rendering allocates much and frees little: keep the collector off the model's objects.
     gc.freeze()
     try:

@@ -178,7 +178,7 @@ def test_atom_feed_has_one_entry_per_event(site: dict[str, bytes]) -> None:
 def test_sitemap_lists_every_page_with_absolute_urls(site: dict[str, bytes]) -> None:
     urlset = ET.fromstring(site["sitemap.xml"])
     locs = {e.text for e in urlset.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")}
-    pages = {path for path in site if path.endswith(".html") and not path.startswith("pagefind/")}
+    pages = {path for path in site if path.endswith(".html")}
     assert len(locs) == len(pages) - 1  # every page but 404.html
     assert BASE_URL + "events/kyiv-strike/" in locs and BASE_URL + "data/" in locs
     assert f"Sitemap: {BASE_URL}sitemap.xml" in site["robots.txt"].decode()
@@ -191,14 +191,22 @@ def test_404_page_links_from_the_site_path(site: dict[str, bytes]) -> None:
     assert hrefs and all(href.startswith("/golden/") for href in hrefs)
 
 
-def test_search_page_uses_the_bundle_relatively(site: dict[str, bytes]) -> None:
+def test_search_index_covers_every_record_and_loads_relatively(site: dict[str, bytes]) -> None:
     page = parse(site["search/index.html"])
     sources = [attrs["src"] for attrs, _ in page.scripts if attrs.get("src")]
-    assert "../pagefind/pagefind-ui.js" in sources
-    assert "pagefind/pagefind-ui.js" in site and "pagefind/pagefind.js" in site
-    entry = json.loads(site["pagefind/pagefind-entry.json"])
-    assert sum(lang["page_count"] for lang in entry["languages"].values()) == 19
-    assert b'data-pagefind-meta="kind:Event"' in site["events/kyiv-strike/index.html"]
+    assert "../assets/search.js" in sources
+    form = next(attrs for attrs in page.all("form"))
+    assert form["data-index"] == "../search-index/"
+    meta = json.loads(site["search-index/meta.json"])
+    assert meta["docs"] == 19
+    docs = [doc for path, data in sorted(site.items()) if path.startswith("search-index/docs/")
+            for doc in json.loads(data)]
+    assert len(docs) == 19 and all(not doc[0].startswith(("/", "http")) for doc in docs)
+    kyiv = next(n for n, doc in enumerate(docs) if doc[0] == "events/kyiv-strike/")
+    for shard in meta["shards"]:
+        assert f"search-index/terms/{shard}.json" in site
+    kyiv_terms = json.loads(site["search-index/terms/6b-79.json"])
+    assert kyiv in kyiv_terms["kyiv"]
 
 
 def test_a_site_without_base_url_has_no_sitemap_and_no_absolute_urls(

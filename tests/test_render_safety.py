@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from golden.support import SITE, StandInChart, StandInCharts, build_env, parse, shared_cache
 
-from site_gen.render import render_site
-from site_gen.search import index_pages
+from site_gen.render import render_site, site_model
+from site_gen.search import build_search
 from site_gen.theme import make_env
 from site_gen.validate import gather
 
@@ -79,13 +79,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     gathered = gather(project)
     assert gathered.ok, gathered.problems
     with build_env(shared_cache(tmp_path_factory)):
-        files = render_site(gathered, _hostile_charts(), make_env(project))
-    files.update(index_pages(files))
+        model = site_model(gathered)
+        files = render_site(gathered, _hostile_charts(), make_env(project), model)
+    files.update(build_search(model))
     return files
 
 
 def _pages(site: dict[str, bytes]) -> dict[str, bytes]:
-    return {p: d for p, d in site.items() if p.endswith(".html") and not p.startswith("pagefind/")}
+    return {p: d for p, d in site.items() if p.endswith(".html")}
 
 
 def test_the_payload_reaches_the_pages(site: dict[str, bytes]) -> None:

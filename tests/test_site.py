@@ -28,7 +28,7 @@ def test_the_example_site_builds(tmp_path: Path, tmp_path_factory: pytest.TempPa
             == record.id
     for path in ("index.html", "timeline/index.html", "figures/index.html", "search/index.html",
                  "feed.xml", "sitemap.xml", "robots.txt", "404.html", "data/index.html",
-                 "pagefind/pagefind-ui.js", "assets/site.css"):
+                 "search-index/meta.json", "assets/site.css"):
         assert (out / path).is_file(), path
     kherson = parse((out / "events/2022-03-02-russia-claims-kherson/index.html").read_bytes())
     assert "Claimed by Russian government; disputed by" in kherson.text

@@ -33,7 +33,7 @@ CLOSED_LABELS: dict[str, dict[str, str]] = {
                     "broadcast": "Broadcast", "other": "Other"},
     "precision": {"year": "Year", "month": "Month", "day": "Day", "interval": "Interval"},
 }
-SAFE_URL = re.compile(r"^https?://[^\s<>\"'`]+$", re.IGNORECASE)
+SAFE_URL = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)  # used with fullmatch
 XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 QUALIFIER_WORDS = {"exact": "{}", "about": "about {}", "at_least": "at least {}",
                    "more_than": "more than {}", "nearly": "nearly {}", "up_to": "up to {}"}
@@ -147,7 +147,7 @@ def link_list(context: Context, entries: Any) -> Markup:
 def external_url(value: Any) -> str:
     """An outbound link target only when it is a plain http(s) URL; anything else is dropped."""
     text = str(value or "")
-    return text if SAFE_URL.match(text) else ""
+    return text if SAFE_URL.fullmatch(text) else ""
 
 
 def xml_text(value: Any) -> str:
@@ -188,6 +188,25 @@ def component(template: str, name: str) -> Callable[..., Markup]:
     return render
 
 
+def chart_component(template: str) -> Callable[..., Markup]:
+    """A filter that renders a chart include once per chart and page depth: a chart shown on
+    thousands of record pages costs one rendering per depth, not one per page."""
+    cache: dict[tuple[str, str], tuple[Any, Markup]] = {}
+
+    @pass_context
+    def render(context: Context, chart: Any) -> Markup:
+        key = (chart.id, context["root"])
+        hit = cache.get(key)
+        if hit is None or hit[0] is not chart:
+            page = context.environment.get_template(template)
+            hit = (chart, Markup(page.render({"site": context["site"],
+                                              "root": context["root"], "chart": chart})))
+            cache[key] = hit
+        return hit[1]
+
+    return render
+
+
 def date_component(env: Environment) -> Callable[[Any], Markup]:
     """A filter that renders includes/date.html for a date text, once per distinct date."""
     cache: dict[str, Markup] = {}
@@ -218,5 +237,7 @@ def register(env: Environment) -> None:
         "xml": xml_text,
     })
     env.filters["date"] = date_component(env)
+    env.filters["chart_full"] = chart_component("includes/chart.html")
+    env.filters["chart_compact"] = chart_component("includes/chart_compact.html")
     for filter_name, (template, name) in COMPONENTS.items():
         env.filters[filter_name] = component(template, name)

@@ -1,29 +1,37 @@
 """The build: gather (load, check, package), then chart, render, data, search and write.
 
 Reads like a table of contents; each stage is timed and nothing is written unless every
-earlier stage succeeded.
+earlier stage succeeded. A Builder keeps what one build learnt (parsed files, validated
+rows, the keys of every page) so that the next build redoes only what an edit touched; the
+CLI saves that state in the project's cache between runs.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import pickle
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from site_gen import __version__
 from site_gen.chart import make_charts
+from site_gen.clock import build_time
 from site_gen.dataset import publish_data
+from site_gen.memo import Memo, content_fingerprint, digest, site_fingerprint
 from site_gen.problems import ProblemsFound
 from site_gen.render import render_site, site_model
 from site_gen.search import build_search
 from site_gen.theme import assets, make_env
-from site_gen.validate import gather
-from site_gen.write import WriteStats, check_output, write_tree
+from site_gen.validate import GatherCache, gather
+from site_gen.write import StaleOutput, WriteStats, check_output, read_build_id, write_tree
 
 log = logging.getLogger(__name__)
+STATE_VERSION = 1
 
 
 @dataclass
@@ -33,6 +41,17 @@ class BuildResult:
     files: int
     stats: WriteStats
     timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class BuildState:
+    """What the last successful build into one output folder left for the next one."""
+
+    build_id: str = ""
+    inputs: str = ""  # site fingerprint, content fingerprint, build time, base URL
+    gather: GatherCache = field(default_factory=GatherCache)
+    memo: Memo = field(default_factory=Memo)
+    groups: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
 
 
 @contextmanager
@@ -47,37 +66,125 @@ def cache_dir(project: Path) -> Path:
     return Path(os.environ.get("SITE_GEN_CACHE", project / ".cache" / "site-gen"))
 
 
+class Builder:
+    """Builds one project into one output folder, again and again, redoing only what changed."""
+
+    def __init__(self, project: Path, out: Path | None = None, base_url: str | None = None,
+                 state: BuildState | None = None) -> None:
+        self.project = project
+        self.out = (out or project / "build").resolve()
+        self.base_url = base_url
+        self.state = state or BuildState()
+
+    def build(self, progress: Callable[[str], None] | None = None) -> BuildResult:
+        """Build the site; raise ProblemsFound and write nothing on error."""
+        try:
+            return self._build(progress, self._usable_state())
+        except StaleOutput:
+            log.info("the output folder changed since the last build: building it all")
+            self.state = BuildState()
+            return self._build(progress, self.state)
+
+    def _usable_state(self) -> BuildState:
+        if self.state.build_id and self.state.build_id != read_build_id(self.out):
+            self.state = BuildState()
+        return self.state
+
+    def _build(self, progress: Callable[[str], None] | None, state: BuildState) -> BuildResult:
+        project, out = self.project, self.out
+        check_output(project, out)
+        say = progress or (lambda stage: None)
+        say("load, check, package")
+        gathered = gather(project, state.gather)
+        timings = dict(gathered.timings)
+        if not gathered.ok:
+            raise ProblemsFound(gathered.problems)
+        assert gathered.config is not None and gathered.catalog is not None
+        if self.base_url:
+            gathered.config = gathered.config.with_base_url(self.base_url)
+        fingerprint = digest([site_fingerprint(project), gathered.config.base_url])
+        inputs = digest([fingerprint, content_fingerprint(gathered.records),
+                         build_time(project).isoformat()])
+        if inputs == state.inputs and state.build_id:
+            kept = len(state.memo.previous) + sum(len(p) for _, p in state.groups.values())
+            return BuildResult(out, gathered.records.count(), kept, WriteStats(0, kept, 0),
+                               timings)
+        memo = state.memo
+        memo.current, memo.kept = {}, set()
+        env = make_env(project)
+        say("chart")
+        with _timed(timings, "chart"):
+            charts = make_charts(gathered.tables, gathered.config, cache_dir(project))
+        say("render")
+        with _timed(timings, "render"):
+            model = site_model(gathered)
+            files = render_site(gathered, charts, env, model, memo, fingerprint)
+        groups: dict[str, tuple[str, list[str]]] = {}
+        kept = set(memo.kept)
+        whole = digest([inputs, *sorted(digest([c.id, c.alt, str(c.rows)])
+                                        for c in charts.charts)])
+        say("data")
+        with _timed(timings, "data"):
+            groups["data"] = self._group(state, "data", whole, files, kept,
+                                         lambda: publish_data(gathered, charts, env))
+        say("search")
+        with _timed(timings, "search"):
+            groups["search"] = self._group(state, "search", whole, files, kept,
+                                           lambda: build_search(model))
+        files.update(charts.files)
+        files.update(assets(project))
+        build_id = secrets.token_hex(8)
+        say("write")
+        with _timed(timings, "write"):
+            stats = write_tree(out, files, kept, build_id)
+        self.state = BuildState(build_id, inputs, state.gather, memo.next(), groups)
+        return BuildResult(out, gathered.records.count(), len(files) + len(kept), stats,
+                           timings)
+
+    @staticmethod
+    def _group(state: BuildState, name: str, key: str, files: dict[str, bytes],
+               kept: set[str], make: Callable[[], dict[str, bytes]]) -> tuple[str, list[str]]:
+        """Outputs made together from the whole fact base: all kept, or all made again."""
+        previous = state.groups.get(name)
+        if previous is not None and previous[0] == key:
+            kept.update(previous[1])
+            return previous
+        made = make()
+        files.update(made)
+        return key, sorted(made)
+
+
+def _state_path(project: Path, out: Path) -> Path:
+    return cache_dir(project) / f"state-{digest([str(out)])[:16]}.pickle"
+
+
+def load_state(project: Path, out: Path) -> BuildState | None:
+    """The state the last CLI build saved, if it was made by this version of site-gen."""
+    try:
+        with _state_path(project, out).open("rb") as handle:
+            version, state = pickle.load(handle)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError):
+        return None
+    return state if version == (STATE_VERSION, __version__) else None
+
+
+def save_state(project: Path, out: Path, state: BuildState) -> None:
+    path = _state_path(project, out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    with temporary.open("wb") as handle:
+        pickle.dump(((STATE_VERSION, __version__), state), handle,
+                    protocol=pickle.HIGHEST_PROTOCOL)
+    temporary.replace(path)
+
+
 def build(project: Path, out: Path | None = None, base_url: str | None = None,
-          progress: Callable[[str], None] | None = None) -> BuildResult:
-    """Build the site of `project` into `out`; raise ProblemsFound and write nothing on error."""
-    out = out or project / "build"
-    check_output(project, out)
-    say = progress or (lambda stage: None)
-    say("load, check, package")
-    gathered = gather(project)
-    timings = dict(gathered.timings)
-    if not gathered.ok:
-        raise ProblemsFound(gathered.problems)
-    assert gathered.config is not None and gathered.catalog is not None
-    if base_url:
-        gathered.config = gathered.config.with_base_url(base_url)
-    env = make_env(project)
-    say("chart")
-    with _timed(timings, "chart"):
-        charts = make_charts(gathered.tables, gathered.config, cache_dir(project))
-    say("render")
-    with _timed(timings, "render"):
-        model = site_model(gathered)
-        files = render_site(gathered, charts, env, model)
-    say("data")
-    with _timed(timings, "data"):
-        files.update(publish_data(gathered, charts, env))
-    say("search")
-    with _timed(timings, "search"):
-        files.update(build_search(model))
-    files.update(charts.files)
-    files.update(assets(project))
-    say("write")
-    with _timed(timings, "write"):
-        stats = write_tree(out, files)
-    return BuildResult(out, gathered.records.count(), len(files), stats, timings)
+          progress: Callable[[str], None] | None = None, incremental: bool = True) -> BuildResult:
+    """Build the site of `project` into `out`, reusing the last build's state when it fits."""
+    target = (out or project / "build").resolve()
+    state = load_state(project, target) if incremental else None
+    builder = Builder(project, target, base_url, state)
+    result = builder.build(progress)
+    if incremental:
+        save_state(project, target, builder.state)
+    return result

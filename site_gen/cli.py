@@ -72,8 +72,14 @@ def _report_problems(problems: list, fmt: str = "text") -> None:
               help="Output folder (default: PROJECT/build).")
 @click.option("--base-url", default=None,
               help="Absolute URL the site is published at; overrides site.yaml's base_url.")
-def build(project: str, out: str | None, base_url: str | None) -> None:
-    """Build the website and open data of PROJECT; on any problem, write nothing."""
+@click.option("--clean", is_flag=True,
+              help="Ignore what the last build saved in .cache/ and build everything.")
+def build(project: str, out: str | None, base_url: str | None, clean: bool) -> None:
+    """Build the website and open data of PROJECT; on any problem, write nothing.
+
+    Only what an edit touched is made again: the last build's state is kept in
+    PROJECT/.cache/site-gen (or $SITE_GEN_CACHE).
+    """
     from site_gen.build import build as run_build
     from site_gen.write import OutputError
 
@@ -83,7 +89,7 @@ def build(project: str, out: str | None, base_url: str | None) -> None:
     interactive = sys.stderr.isatty() and not os.environ.get("CI")
     try:
         result = run_build(root, Path(out).resolve() if out else None, base_url,
-                           progress=_progress if interactive else None)
+                           progress=_progress if interactive else None, incremental=not clean)
     except ProblemsFound as found:
         _report_problems(found.problems)
     except OutputError as error:
@@ -156,18 +162,19 @@ def serve(project: str, port: int, host: str, out: str | None) -> None:
     """Build PROJECT, serve it, rebuild on every edit and reload open pages."""
     import threading
 
-    from site_gen.build import build as run_build
+    from site_gen.build import Builder
     from site_gen.serve import DevServer, watch
     from site_gen.write import OutputError
 
     root = _project(project)
     target = Path(out).resolve() if out else root / "build"
+    builder = Builder(root, target)
     lock = threading.Lock()
 
     def rebuild() -> list[str]:
         with lock:
             try:
-                result = run_build(root, target)
+                result = builder.build()
             except ProblemsFound as found:
                 lines = [p.text() for p in found.problems]
                 click.echo("\n".join(lines), err=True)

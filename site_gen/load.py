@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,10 @@ def content_files(project: Path) -> tuple[list[tuple[str, Path]], list[Problem]]
     content = project / "content"
     found: list[tuple[str, Path]] = []
     problems: list[Problem] = []
+    if content.is_symlink():
+        return found, [Problem("content", 1, 1, "content-symlink",
+                               "content/ is a symbolic link, which is not followed; "
+                               "move the real folder here")]
     if not content.is_dir():
         return found, [Problem("content", 1, 1, "project-content", "no content/ folder; "
                                "create content/<collection>/ with YAML records")]
@@ -49,9 +54,10 @@ def content_files(project: Path) -> tuple[list[tuple[str, Path]], list[Problem]]
             if any(part.startswith(".") for part in file.relative_to(entry).parts):
                 continue
             if file.is_symlink():
+                fix = "move the real folder here" if file.is_dir() else "copy the file here"
                 problems.append(Problem(frel, 1, 1, "content-symlink",
-                                        "symbolic links are not followed in content/; "
-                                        "copy the file here instead"))
+                                        f"symbolic links are not followed in content/; {fix} "
+                                        "instead"))
                 continue
             if file.is_file() and file.suffix in SUFFIXES:
                 found.append((entry.name, file))
@@ -98,20 +104,61 @@ def records_of(collection: str, rel: str, doc: Document) -> tuple[list[Record], 
     return records, problems
 
 
-def load(project: Path) -> tuple[Records, list[Problem]]:
-    """Read every record file of the project; collect all problems, never stop at the first."""
+@dataclass
+class FileEntry:
+    """What one content file gave the last time it was read, keyed by its stat."""
+
+    stat: tuple[int, int, int]
+    sha256: str
+    records: list[Record]
+    problems: list[Problem]
+
+
+LoadCache = dict[str, FileEntry]
+
+
+def _stat_key(path: Path) -> tuple[int, int, int]:
+    info = path.stat()
+    return (info.st_mtime_ns, info.st_size, info.st_ino)
+
+
+def read_file(collection: str, rel: str, data: bytes) -> FileEntry:
+    """Parse one file into records, each stamped with a version: the file hash and index."""
+    sha = hashlib.sha256(data).hexdigest()
+    doc, problems = read_yaml(rel, data)
+    records: list[Record] = []
+    if doc.value is not None or not problems:
+        records, found = records_of(collection, rel, doc)
+        problems = problems + found
+        for index, record in enumerate(records):
+            record.version = f"{sha[:20]}:{index}"
+    return FileEntry((0, 0, 0), sha, records, problems)
+
+
+def load(project: Path, cache: LoadCache | None = None) -> tuple[Records, list[Problem]]:
+    """Read every record file of the project; collect all problems, never stop at the first.
+
+    With a cache from the previous load, files whose size, mtime and inode are unchanged are
+    not read again; the cache is updated in place.
+    """
     files, problems = content_files(project)
     records = Records(by_collection={c: [] for c in COLLECTIONS})
+    seen: set[str] = set()
     for collection, file in files:
         rel = file.relative_to(project).as_posix()
-        data = file.read_bytes()
-        records.files[rel] = hashlib.sha256(data).hexdigest()
-        doc, found = read_yaml(rel, data)
-        problems.extend(found)
-        if doc.value is None and found:
-            continue
-        got, found = records_of(collection, rel, doc)
-        problems.extend(found)
-        records.by_collection[collection].extend(got)
+        seen.add(rel)
+        stat = _stat_key(file)
+        entry = cache.get(rel) if cache is not None else None
+        if entry is None or entry.stat != stat:
+            entry = read_file(collection, rel, file.read_bytes())
+            entry.stat = stat
+            if cache is not None:
+                cache[rel] = entry
+        records.files[rel] = entry.sha256
+        problems.extend(entry.problems)
+        records.by_collection[collection].extend(entry.records)
+    if cache is not None:
+        for gone in set(cache) - seen:
+            del cache[gone]
     log.debug("loaded %d records from %d files", records.count(), len(files))
     return records, problems

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from typing import Any
 
 from frictionless import Package, Resource, Schema, errors
@@ -66,8 +67,48 @@ def _message(error: Any, table: Table) -> str:
     return f"{error.title}: {note}" if note else error.message
 
 
-def validate_tables(tables: dict[str, Table]) -> list[Problem]:
-    """Validate the whole package once and return its errors located in the YAML."""
+def _row_key(table: Table, row: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(row.get(c) for c in table.columns)
+
+
+def _unseen(tables: dict[str, Table], seen: dict[str, set[tuple[Any, ...]]]) -> dict[str, Table]:
+    """Each table cut down to the rows not validated before, without its foreign keys.
+
+    The checks stage already proves every reference and id unique, which are the only
+    rules that look beyond one row; every other rule is checked on the new rows alone.
+    """
+    subset: dict[str, Table] = {}
+    for name, table in tables.items():
+        known = seen.get(name, set())
+        picked = [i for i, row in enumerate(table.rows) if _row_key(table, row) not in known]
+        if not picked:
+            continue
+        schema = {k: v for k, v in table.spec.schema.items() if k != "foreignKeys"}
+        spec = replace(table.spec, schema=schema)
+        subset[name] = Table(spec, table.columns, [table.rows[i] for i in picked],
+                             [table.origins[i] for i in picked])
+    return subset
+
+
+def validate_tables(tables: dict[str, Table],
+                    seen: dict[str, set[tuple[Any, ...]]] | None = None) -> list[Problem]:
+    """Validate the whole package once and return its errors located in the YAML.
+
+    With `seen` (row keys validated by an earlier build), only new or changed rows are
+    validated, and `seen` is updated when they pass.
+    """
+    if seen:
+        tables = _unseen(tables, seen)
+        if not tables:
+            return []
+    problems = _validate(tables)
+    if seen is not None and not problems:
+        for name, table in tables.items():
+            seen.setdefault(name, set()).update(_row_key(table, row) for row in table.rows)
+    return problems
+
+
+def _validate(tables: dict[str, Table]) -> list[Problem]:
     report = _package(tables).validate(limit_errors=10**9)
     problems: list[Problem] = []
     for task in report.tasks:

@@ -20,6 +20,7 @@ class Record:
     keys: dict[str, Pos] = field(default_factory=dict)
     values: dict[str, Pos] = field(default_factory=dict)
     items: dict[str, list[Pos]] = field(default_factory=dict)
+    version: str = ""  # content hash of the file and the record's place in it
 
     @property
     def id(self) -> str:

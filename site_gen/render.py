@@ -9,6 +9,7 @@ from typing import Any
 from jinja2 import Environment
 
 from site_gen.clock import build_time
+from site_gen.memo import Memo
 from site_gen.render_feeds import render_feeds
 from site_gen.render_pages import render_pages
 from site_gen.site_model import SiteModel, build_model
@@ -24,14 +25,18 @@ def site_model(gathered: Gathered) -> SiteModel:
 
 
 def render_site(gathered: Gathered, charts: Any, env: Environment,
-                model: SiteModel | None = None) -> dict[str, bytes]:
-    """Every page of the site (HTML, record JSON, feed, sitemap, robots, 404) by output path."""
+                model: SiteModel | None = None, memo: Memo | None = None,
+                fingerprint: str = "") -> dict[str, bytes]:
+    """Every page of the site (HTML, record JSON, feed, sitemap, robots, 404) by output path.
+
+    With a memo, pages made from unchanged inputs are left out and listed in `memo.kept`."""
     model = model or site_model(gathered)
     # Rendering allocates much and frees little: keep the collector off the model's objects.
     gc.freeze()
     try:
-        files = render_pages(model, charts, env)
-        files.update(render_feeds(model, env, list(files), build_time(gathered.project)))
+        files = render_pages(model, charts, env, memo, fingerprint)
+        pages = sorted([*files, *(memo.kept if memo is not None else ())])
+        files.update(render_feeds(model, env, pages, build_time(gathered.project)))
     finally:
         gc.unfreeze()
     log.info("rendered %d files for %d records", len(files), model.count())

@@ -11,7 +11,8 @@ from typing import Any
 from jinja2 import Environment, Template
 
 from site_gen.jsonld import record_json, record_ld
-from site_gen.site_model import SiteModel, unique
+from site_gen.memo import Memo, digest, entry_key
+from site_gen.site_model import Entry, SiteModel, unique
 from site_gen.theme import base_context
 from site_gen.views import (
     ChartIndex,
@@ -28,12 +29,24 @@ RECORD_TEMPLATES = {"events": "event.html", "figures": "figure.html", "quotes": 
 
 
 class PageWriter:
-    """Renders pages into the output mapping with the context base.html needs."""
+    """Renders pages into the output mapping with the context base.html needs.
 
-    def __init__(self, model: SiteModel, env: Environment, files: dict[str, bytes]) -> None:
+    With a memo, a page whose key (its template and the versions of what it shows) matches
+    the previous build's is not rendered again: the write stage keeps the previous file.
+    """
+
+    def __init__(self, model: SiteModel, env: Environment, files: dict[str, bytes],
+                 memo: Memo | None = None, fingerprint: str = "",
+                 chart_keys: dict[str, str] | None = None) -> None:
         self.model = model
         self.env = env
         self.files = files
+        self.memo = memo
+        self.fingerprint = fingerprint
+        self.chart_keys = chart_keys or {}
+        self.everything = digest([fingerprint, *(entry_key(e) for members in
+                                                 model.ordered.values() for e in members),
+                                  *sorted(self.chart_keys.values())]) if memo else ""
         self._templates: dict[str, Template] = {}
 
     def template(self, name: str) -> Template:
@@ -41,7 +54,38 @@ class PageWriter:
             self._templates[name] = self.env.get_template(name)
         return self._templates[name]
 
-    def page(self, path: str, template: str, **context: Any) -> None:
+    def unchanged(self, path: str, template: str, shown: list[str] | None) -> bool:
+        """Whether the previous build's `path` was made from the same template and records."""
+        if self.memo is None:
+            return False
+        parts = [self.everything] if shown is None else [self.fingerprint, *shown]
+        return self.memo.keep(path, digest([template, *parts]))
+
+    def shown(self, entry: Entry, context: dict[str, Any]) -> list[str]:
+        """Versions of what a record's page shows: the record, the records it names and
+        that name it, and the names those cards show in turn; and its charts."""
+        found: dict[int, Entry] = {id(entry): entry}
+        charts: set[str] = set()
+        for value in context.values():
+            for item in value if isinstance(value, list) else [value]:
+                target = item[0] if isinstance(item, tuple) else item
+                if isinstance(target, Entry):
+                    found[id(target)] = target
+                elif hasattr(target, "spec_path"):
+                    charts.add(self.chart_keys.get(target.id, target.id))
+        for first in list(found.values()):
+            for second in _refs(first):
+                found[id(second)] = second
+                for third in _refs(second):
+                    found[id(third)] = third
+        return sorted(entry_key(e) for e in found.values()) + sorted(charts)
+
+    def page(self, path: str, template: str, shown: list[str] | None = None,
+             **context: Any) -> None:
+        if not self.unchanged(path, template, shown):
+            self.render(path, template, **context)
+
+    def render(self, path: str, template: str, **context: Any) -> None:
         data = base_context(self.model.config, path)
         data.update(context)
         self.files[path] = self.template(template).render(data).encode("utf-8")
@@ -72,10 +116,13 @@ def record_pages(writer: PageWriter, charts: ChartIndex) -> None:
     groups = group_members(model)
     for collection, template in RECORD_TEMPLATES.items():
         for entry in model.ordered[collection]:
-            writer.page(f"{entry.path}index.html", template, entry=entry,
-                        jsonld=record_ld(config, entry),
-                        **record_context(model, charts, entry, groups))
-            writer.files[entry.json_path] = record_json(config, entry)
+            context = record_context(model, charts, entry, groups)
+            shown = writer.shown(entry, context) if writer.memo is not None else None
+            if not writer.unchanged(f"{entry.path}index.html", template, shown):
+                writer.render(f"{entry.path}index.html", template, entry=entry,
+                            jsonld=record_ld(config, entry), **context)
+            if not writer.unchanged(entry.json_path, "record.json", shown):
+                writer.files[entry.json_path] = record_json(config, entry)
 
 
 def site_pages(writer: PageWriter, charts: ChartIndex) -> None:
@@ -88,10 +135,26 @@ PAGE_GROUPS: tuple[Callable[[PageWriter, ChartIndex], None], ...] = (
     site_pages, collection_pages, record_pages)
 
 
-def render_pages(model: SiteModel, charts: Any, env: Environment) -> dict[str, bytes]:
-    """Every HTML page of the site and every record's JSON, keyed by output path."""
+def _refs(entry: Entry) -> list[Entry]:
+    found: list[Entry] = []
+    for value in entry.ref.values():
+        if isinstance(value, Entry):
+            found.append(value)
+        elif isinstance(value, list):
+            found.extend(value)
+    return found
+
+
+def render_pages(model: SiteModel, charts: Any, env: Environment, memo: Memo | None = None,
+                 fingerprint: str = "") -> dict[str, bytes]:
+    """Every HTML page of the site and every record's JSON, keyed by output path.
+
+    With a memo, pages whose inputs are unchanged are left out of the result and listed in
+    `memo.kept`."""
     files: dict[str, bytes] = {}
-    writer = PageWriter(model, env, files)
+    chart_keys = {c.id: digest([c.alt, c.title, c.spec_path, str(c.rows)])
+                  for c in getattr(charts, "charts", [])} if memo is not None else {}
+    writer = PageWriter(model, env, files, memo, fingerprint, chart_keys)
     index = ChartIndex(charts)
     for group in PAGE_GROUPS:
         group(writer, index)

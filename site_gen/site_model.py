@@ -35,6 +35,7 @@ class Entry:
         self.id = record_id
         self.fields = fields
         self.label = ""
+        self.version = ""  # the source record's version: its file's hash and index
         self.path = f"{collection}/{record_id}/"  # the page's URL from the site root
         self.json_path = f"{collection}/{record_id}.json"
         self.ref: dict[str, Any] = {}
@@ -128,6 +129,7 @@ def build_model(tables: dict[str, Table], catalog: Catalog, config: SiteConfig) 
                 items = record.fields.get(link.field)
                 fields[link.field] = list(items) if isinstance(items, list) else []
             entry = Entry(collection, str(row["id"]), fields)
+            entry.version = record.version
             entry.label = entry_label(collection, fields, config)
             members[entry.id] = entry
         entries[collection] = members

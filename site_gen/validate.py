@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from site_gen.check import check
 from site_gen.config import SiteConfig, read_config
-from site_gen.load import load
+from site_gen.load import LoadCache, load
 from site_gen.package import validate_tables
 from site_gen.problems import Problem, ordered
 from site_gen.records import Records
@@ -43,12 +44,20 @@ def _merge(first: list[Problem], later: list[Problem]) -> list[Problem]:
     return first + [p for p in later if (p.path, p.line, p.col) not in seen]
 
 
-def gather(project: Path) -> Gathered:
+@dataclass
+class GatherCache:
+    """What a long-lived process keeps between builds: parsed files and validated rows."""
+
+    files: LoadCache = field(default_factory=dict)
+    rows: dict[str, set[tuple[Any, ...]]] = field(default_factory=dict)
+
+
+def gather(project: Path, cache: GatherCache | None = None) -> Gathered:
     """Run load, check and package; every stage runs so that all problems are reported."""
     result = Gathered(project)
     clock = time.perf_counter()
     config, problems = read_config(project)
-    records, found = load(project)
+    records, found = load(project, cache.files if cache is not None else None)
     problems += found
     result.records = records
     result.timings["load"] = time.perf_counter() - clock
@@ -67,7 +76,8 @@ def gather(project: Path) -> Gathered:
     result.timings["check"] = time.perf_counter() - clock
     clock = time.perf_counter()
     result.tables = build_tables(records, catalog)
-    problems = _merge(problems, validate_tables(result.tables))
+    problems = _merge(problems, validate_tables(
+        result.tables, cache.rows if cache is not None else None))
     result.timings["package"] = time.perf_counter() - clock
     result.problems = ordered(problems)
     return result

@@ -22,6 +22,22 @@ class OutputError(Exception):
     """The output folder cannot be used (it would overwrite something that is not ours)."""
 
 
+class StaleOutput(Exception):
+    """A file the build meant to keep is missing from the output folder."""
+
+
+def read_build_id(out: Path) -> str:
+    """The id of the build that made `out`, from its marker file ("" if none)."""
+    try:
+        text = (out / MARKER).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+    for line in text.splitlines():
+        if line.startswith("build "):
+            return line.removeprefix("build ").strip()
+    return ""
+
+
 @dataclass(frozen=True)
 class WriteStats:
     written: int
@@ -67,16 +83,32 @@ def _same(path: Path, data: bytes) -> bool:
         return False
 
 
-def write_tree(out: Path, files: dict[str, bytes]) -> WriteStats:
-    """Make the output hold exactly `files`, swapping a complete new tree into place."""
+def write_tree(out: Path, files: dict[str, bytes], kept: set[str] | frozenset[str] = frozenset(),
+               build_id: str = "") -> WriteStats:
+    """Make the output hold exactly `files` plus the `kept` files of the previous build,
+    swapping a complete new tree into place."""
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.new"
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir()
-    written = kept = 0
+    written = linked = 0
     made: set[Path] = {staging}
+    try:
+        for rel in sorted(kept):
+            target = staging / rel
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.update(target.parents)
+            try:
+                os.link(out / rel, target)
+            except FileNotFoundError:
+                raise StaleOutput(rel) from None
+            linked += 1
+    except StaleOutput:
+        shutil.rmtree(staging)
+        raise
     for rel in sorted(files):
         data = files[rel]
         target = staging / rel
@@ -86,15 +118,16 @@ def write_tree(out: Path, files: dict[str, bytes]) -> WriteStats:
         previous = out / rel
         if _same(previous, data):
             os.link(previous, target)
-            kept += 1
+            linked += 1
         else:
             target.write_bytes(data)
             written += 1
-    (staging / MARKER).write_bytes(MARKER_TEXT)
+    marker = MARKER_TEXT + (f"build {build_id}\n".encode() if build_id else b"")
+    (staging / MARKER).write_bytes(marker)
     removed = 0
     if out.exists():
         old_files = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
-        removed = len(old_files - set(files) - {MARKER})
+        removed = len(old_files - set(files) - set(kept) - {MARKER})
         if _exchange(staging, out):
             shutil.rmtree(staging)
         else:
@@ -106,4 +139,4 @@ def write_tree(out: Path, files: dict[str, bytes]) -> WriteStats:
             shutil.rmtree(retired)
     else:
         staging.rename(out)
-    return WriteStats(written, kept, removed)
+    return WriteStats(written, linked, removed)

@@ -1,0 +1,157 @@
+"""Incremental builds: after every kind of edit, the result equals a clean build byte for byte."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from site_gen.build import Builder
+from site_gen.write import MARKER
+
+GOLDEN = Path(__file__).parent / "golden" / "site"
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(root.rglob("*")) if p.is_file() and p.name != MARKER}
+
+
+def replace_text(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def edit_event_title(p: Path) -> None:
+    replace_text(p / "content/events/kyiv-strike.yaml", "Missile hits Kyiv TV tower",
+                 "Missile strikes the Kyiv TV tower")
+
+
+def rename_actor(p: Path) -> None:
+    """A name shown on many pages: the actor's, the events', figures' and quotes' pages."""
+    replace_text(p / "content/actors/actors.yaml", "name: Russian Ministry of Defence",
+                 "name: Ministry of Defence of Russia")
+
+
+def add_event(p: Path) -> None:
+    (p / "content/events/lviv-rally.yaml").write_text(
+        "id: lviv-rally\ndate: 2022-03-02\ntitle: Rally in Kyiv\ntype: diplomacy\n"
+        "status: reported\nplaces: [kyiv]\nactors: [city-mayor]\nsources: [wire-report]\n",
+        encoding="utf-8")
+
+
+def rename_event_id(p: Path) -> None:
+    old = p / "content/events/talks.yaml"
+    text = old.read_text(encoding="utf-8").replace("id: talks", "id: peace-talks")
+    old.unlink()
+    (p / "content/events/peace-talks.yaml").write_text(text, encoding="utf-8")
+    for path in (p / "content").rglob("*.yaml"):
+        content = path.read_text(encoding="utf-8")
+        if "event: talks" in content:
+            path.write_text(content.replace("event: talks", "event: peace-talks"),
+                            encoding="utf-8")
+
+
+def delete_event(p: Path) -> None:
+    (p / "content/events/first-week.yaml").unlink()
+
+
+def change_figure_value(p: Path) -> None:
+    replace_text(p / "content/figures/figures.yaml", "value: 2000", "value: 2100")
+
+
+def relabel_vocabulary(p: Path) -> None:
+    replace_text(p / "site.yaml", "strike: Strike", "strike: Air or missile strike")
+
+
+def edit_template(p: Path) -> None:
+    templates = p / "templates"
+    templates.mkdir(exist_ok=True)
+    base = Path(__file__).parents[1] / "site_gen/defaults/templates/includes/record_footer.html"
+    text = base.read_text(encoding="utf-8")
+    (templates / "includes").mkdir(exist_ok=True)
+    (templates / "includes/record_footer.html").write_text(
+        text.replace("This record as data", "This record, as data"), encoding="utf-8")
+
+
+EDITS: list[Callable[[Path], None]] = [
+    edit_event_title, rename_actor, add_event, rename_event_id, delete_event,
+    change_figure_value, relabel_vocabulary, edit_template]
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    target = tmp_path / "project"
+    shutil.copytree(GOLDEN, target)
+    monkeypatch.setenv("SITE_GEN_CACHE", str(tmp_path / "cache"))
+    return target
+
+
+def test_every_edit_gives_the_same_bytes_as_a_clean_build(project: Path, tmp_path: Path) -> None:
+    builder = Builder(project, tmp_path / "incremental")
+    builder.build()
+    for step, edit in enumerate(EDITS):
+        edit(project)
+        result = builder.build()
+        clean = Builder(project, tmp_path / f"clean-{step}").build()
+        incremental, fresh = tree(tmp_path / "incremental"), tree(tmp_path / f"clean-{step}")
+        assert sorted(incremental) == sorted(fresh), edit.__name__
+        different = [path for path in fresh if incremental[path] != fresh[path]]
+        assert not different, (edit.__name__, different[:5])
+        assert result.stats.written < clean.stats.written or edit in (
+            relabel_vocabulary, edit_template), edit.__name__
+
+
+def test_unchanged_rebuild_writes_no_file(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    builder = Builder(project, out)
+    first = builder.build()
+    inodes = {p: p.stat().st_ino for p in out.rglob("*") if p.is_file()}
+    again = builder.build()
+    assert again.stats.written == 0 and again.stats.removed == 0
+    assert {p: p.stat().st_ino for p in out.rglob("*") if p.is_file()} == inodes
+    assert first.stats.written == len(inodes) - 1  # all but the marker
+
+
+def test_one_record_edit_renders_only_the_pages_that_show_it(project: Path,
+                                                             tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    builder = Builder(project, out)
+    builder.build()
+    before = tree(out)
+    edit_event_title(project)
+    result = builder.build()
+    after = tree(out)
+    changed = {path for path in after if before.get(path) != after[path]}
+    assert result.stats.written == len(changed)
+    pages = {path for path in changed if path.endswith(".html")}
+    # The record's own page, the pages that list or cite it, and the indexes; not the rest.
+    assert 0 < len(pages) < len([p for p in after if p.endswith(".html")]) / 2, sorted(pages)
+
+
+def test_state_survives_between_command_line_runs(project: Path, tmp_path: Path) -> None:
+    from site_gen.build import build
+
+    out = tmp_path / "out"
+    build(project, out)
+    edit_event_title(project)
+    result = build(project, out)
+    assert 0 < result.stats.written < 60
+    page = (out / "events/kyiv-strike/index.html").read_text(encoding="utf-8")
+    assert "Missile strikes the Kyiv TV tower" in page
+
+
+def test_a_damaged_output_folder_is_rebuilt_in_full(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    builder = Builder(project, out)
+    builder.build()
+    os.unlink(out / "places/kyiv/index.html")
+    edit_event_title(project)
+    builder.build()
+    clean = tmp_path / "clean"
+    Builder(project, clean).build()
+    assert tree(out) == tree(clean)

@@ -20,7 +20,6 @@ from pathlib import Path
 
 from site_gen import __version__
 from site_gen.chart import make_charts
-from site_gen.clock import build_time
 from site_gen.dataset import publish_data
 from site_gen.memo import Memo, content_fingerprint, digest, site_fingerprint
 from site_gen.problems import ProblemsFound
@@ -75,6 +74,7 @@ class Builder:
         self.out = (out or project / "build").resolve()
         self.base_url = base_url
         self.state = state or BuildState()
+        self.words: dict[str, frozenset[str]] = {}  # search words of each text, kept in memory
 
     def build(self, progress: Callable[[str], None] | None = None) -> BuildResult:
         """Build the site; raise ProblemsFound and write nothing on error."""
@@ -104,7 +104,7 @@ class Builder:
             gathered.config = gathered.config.with_base_url(self.base_url)
         fingerprint = digest([site_fingerprint(project), gathered.config.base_url])
         inputs = digest([fingerprint, content_fingerprint(gathered.records),
-                         build_time(project).isoformat()])
+                         gathered.built.isoformat()])
         if inputs == state.inputs and state.build_id:
             kept = len(state.memo.previous) + sum(len(p) for _, p in state.groups.values())
             return BuildResult(out, gathered.records.count(), kept, WriteStats(0, kept, 0),
@@ -130,7 +130,7 @@ class Builder:
         say("search")
         with _timed(timings, "search"):
             groups["search"] = self._group(state, "search", whole, files, kept,
-                                           lambda: build_search(model))
+                                           lambda: build_search(model, self.words))
         files.update(charts.files)
         files.update(assets(project))
         build_id = secrets.token_hex(8)

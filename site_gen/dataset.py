@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from site_gen.clock import build_time
 from site_gen.codebook import Download, table_views
 from site_gen.codebook_page import render_codebook
 from site_gen.dataset_csv import PublishError, csv_bytes, csv_row_count, json_bytes, typed_rows
@@ -23,6 +22,7 @@ from site_gen.dataset_meta import DatasetInfo, citation_cff, dataset_info, licen
 from site_gen.dataset_sqlite import datasette_metadata, sqlite_bytes
 from site_gen.dataset_zip import readme, zip_bytes
 from site_gen.records import Records
+from site_gen.schemas import RESERVED_NAMES
 from site_gen.tables import Table
 from site_gen.validate import Gathered
 
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 
 DATA = "data/"
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
-RESERVED = ("datapackage", "metadata", "index", "README", "CITATION")
 
 __all__ = ["PublishError", "publish_data"]
 
@@ -49,7 +48,7 @@ def expected_rows(records: Records, table: Table) -> int:
 
 def _check_names(tables: dict[str, Table], info: DatasetInfo) -> None:
     for name in tables:
-        if name in RESERVED or name == info.name or "/" in name or name.startswith("."):
+        if name in RESERVED_NAMES or name == info.name or "/" in name or name.startswith("."):
             raise PublishError(f"table name '{name}' would clash with another file in data/")
 
 
@@ -139,7 +138,7 @@ def _package_downloads(files: dict[str, bytes], database: str) -> list[Download]
 def publish_data(gathered: Gathered, charts: Charts, env: jinja2.Environment) -> dict[str, bytes]:
     """Every file under data/: CSV, JSON, datapackage.json, SQLite, zip and the codebook."""
     assert gathered.config is not None
-    info = dataset_info(gathered.config, build_time(gathered.project))
+    info = dataset_info(gathered.config, gathered.built)
     tables = gathered.tables
     _check_names(tables, info)
     files: dict[str, bytes] = {}

@@ -155,6 +155,7 @@ def load(project: Path, cache: LoadCache | None = None) -> tuple[Records, list[P
             if cache is not None:
                 cache[rel] = entry
         records.files[rel] = entry.sha256
+        records.newest = max(records.newest, stat[0] / 1e9)
         problems.extend(entry.problems)
         records.by_collection[collection].extend(entry.records)
     if cache is not None:

@@ -47,6 +47,7 @@ class Records:
 
     by_collection: dict[str, list[Record]] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)  # project path -> content hash
+    newest: float = 0.0  # newest modification time of the files, in seconds
 
     def of(self, collection: str) -> list[Record]:
         return self.by_collection.get(collection, [])

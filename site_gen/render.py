@@ -8,7 +8,6 @@ from typing import Any
 
 from jinja2 import Environment
 
-from site_gen.clock import build_time
 from site_gen.memo import Memo
 from site_gen.render_feeds import render_feeds
 from site_gen.render_pages import render_pages
@@ -36,7 +35,7 @@ def render_site(gathered: Gathered, charts: Any, env: Environment,
     try:
         files = render_pages(model, charts, env, memo, fingerprint)
         pages = sorted([*files, *(memo.kept if memo is not None else ())])
-        files.update(render_feeds(model, env, pages, build_time(gathered.project)))
+        files.update(render_feeds(model, env, pages, gathered.built))
     finally:
         gc.unfreeze()
     log.info("rendered %d files for %d records", len(files), model.count())

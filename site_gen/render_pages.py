@@ -5,6 +5,7 @@ Each record also gets its JSON twin at `<collection>/<id>.json`, linked from its
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -48,6 +49,8 @@ class PageWriter:
                                                  model.ordered.values() for e in members),
                                   *sorted(self.chart_keys.values())]) if memo else ""
         self._templates: dict[str, Template] = {}
+        self._near_cache: dict[int, frozenset[int]] = {}
+        self._signatures: dict[int, int] = {}
 
     def template(self, name: str) -> Template:
         if name not in self._templates:
@@ -64,21 +67,39 @@ class PageWriter:
     def shown(self, entry: Entry, context: dict[str, Any]) -> list[str]:
         """Versions of what a record's page shows: the record, the records it names and
         that name it, and the names those cards show in turn; and its charts."""
-        found: dict[int, Entry] = {id(entry): entry}
+        signatures: set[int] = set(self._near(entry))
         charts: set[str] = set()
         for value in context.values():
             for item in value if isinstance(value, list) else [value]:
                 target = item[0] if isinstance(item, tuple) else item
                 if isinstance(target, Entry):
-                    found[id(target)] = target
+                    signatures |= self._near(target)
                 elif hasattr(target, "spec_path"):
                     charts.add(self.chart_keys.get(target.id, target.id))
-        for first in list(found.values()):
-            for second in _refs(first):
+        # An order-free sum of 64-bit signatures: one number for the set, cheap to make.
+        total = sum(signatures) % (1 << 64)
+        return [f"{total:016x}/{len(signatures)}", *sorted(charts)]
+
+    def _near(self, entry: Entry) -> frozenset[int]:
+        """Signatures of a record, the records it names and the records those name."""
+        cached = self._near_cache.get(id(entry))
+        if cached is None:
+            found = {id(entry): entry}
+            for second in _refs(entry):
                 found[id(second)] = second
                 for third in _refs(second):
                     found[id(third)] = third
-        return sorted(entry_key(e) for e in found.values()) + sorted(charts)
+            cached = frozenset(self._signature(e) for e in found.values())
+            self._near_cache[id(entry)] = cached
+        return cached
+
+    def _signature(self, entry: Entry) -> int:
+        signature = self._signatures.get(id(entry))
+        if signature is None:
+            key = entry_key(entry).encode("utf-8", "surrogatepass")
+            signature = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big")
+            self._signatures[id(entry)] = signature
+        return signature
 
     def page(self, path: str, template: str, shown: list[str] | None = None,
              **context: Any) -> None:

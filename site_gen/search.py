@@ -73,8 +73,13 @@ def _json(value: Any) -> bytes:
                       sort_keys=True).encode("utf-8")
 
 
-def build_search(model: SiteModel) -> dict[str, bytes]:
-    """The index files for every record of the model, by output path."""
+def build_search(model: SiteModel, known: dict[str, frozenset[str]] | None = None
+                 ) -> dict[str, bytes]:
+    """The index files for every record of the model, by output path.
+
+    `known` maps texts to their words; a long-lived builder passes the same dict to every
+    build so that only new texts are split again."""
+    known = {} if known is None else known
     docs: list[list[str]] = []
     postings: dict[str, list[int]] = defaultdict(list)
     for collection in KINDS:
@@ -83,7 +88,13 @@ def build_search(model: SiteModel) -> dict[str, bytes]:
             date = date_label(entry.fields.get(DATES.get(collection, ""))) if \
                 collection in DATES else ""
             docs.append([entry.path, entry.label, KINDS[collection], date, _snippet(entry)])
-            for word in {w for text in _texts(entry) for w in words(text)}:
+            found: set[str] = set()
+            for text in _texts(entry):
+                split = known.get(text)
+                if split is None:
+                    split = known[text] = frozenset(words(text))
+                found |= split
+            for word in found:
                 postings[word].append(number)
     shards: dict[str, dict[str, list[int]]] = defaultdict(dict)
     for word, numbers in postings.items():

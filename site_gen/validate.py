@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from site_gen.check import check
+from site_gen.clock import build_time
 from site_gen.config import SiteConfig, read_config
 from site_gen.load import LoadCache, load
 from site_gen.package import validate_tables
@@ -28,6 +30,8 @@ class Gathered:
     tables: dict[str, Table] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    built: datetime = field(default_factory=lambda: datetime.fromtimestamp(0, UTC))
+    """The build's timestamp (clock.build_time), reproducible from the inputs."""
 
     @property
     def ok(self) -> bool:
@@ -60,6 +64,7 @@ def gather(project: Path, cache: GatherCache | None = None) -> Gathered:
     records, found = load(project, cache.files if cache is not None else None)
     problems += found
     result.records = records
+    result.built = build_time(project, records.newest)
     result.timings["load"] = time.perf_counter() - clock
     if config is None:
         result.problems = ordered(problems)

@@ -74,6 +74,17 @@ def _exchange(a: Path, b: Path) -> bool:
     return result == 0
 
 
+def _files_under(root: Path) -> list[str]:
+    """Paths of the files under root, relative and with forward slashes (os.walk is fast)."""
+    found: list[str] = []
+    base = str(root)
+    for folder, _, names in os.walk(base):
+        relative = os.path.relpath(folder, base)
+        prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
+        found.extend(prefix + name for name in names)
+    return found
+
+
 def _same(path: Path, data: bytes) -> bool:
     try:
         if path.is_symlink() or path.stat().st_size != len(data):
@@ -126,7 +137,7 @@ def write_tree(out: Path, files: dict[str, bytes], kept: set[str] | frozenset[st
     (staging / MARKER).write_bytes(marker)
     removed = 0
     if out.exists():
-        old_files = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+        old_files = set(_files_under(out))
         removed = len(old_files - set(files) - set(kept) - {MARKER})
         if _exchange(staging, out):
             shutil.rmtree(staging)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,9 @@ from site_gen.yamlstrict import Document, read_yaml
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".yaml", ".yml")
+# File times come from a clock that ticks every few milliseconds: a file written within this
+# long before it was read may change again with the same size and time, so it is re-read.
+RACY_NS = 2_000_000_000
 
 
 def content_files(project: Path) -> tuple[list[tuple[str, Path]], list[Problem]]:
@@ -112,6 +116,7 @@ class FileEntry:
     sha256: str
     records: list[Record]
     problems: list[Problem]
+    read_at: int  # time.time_ns() when the file was read
 
 
 LoadCache = dict[str, FileEntry]
@@ -132,7 +137,7 @@ def read_file(collection: str, rel: str, data: bytes) -> FileEntry:
         problems = problems + found
         for index, record in enumerate(records):
             record.version = f"{sha[:20]}:{index}"
-    return FileEntry((0, 0, 0), sha, records, problems)
+    return FileEntry((0, 0, 0), sha, records, problems, time.time_ns())
 
 
 def load(project: Path, cache: LoadCache | None = None) -> tuple[Records, list[Problem]]:
@@ -149,7 +154,7 @@ def load(project: Path, cache: LoadCache | None = None) -> tuple[Records, list[P
         seen.add(rel)
         stat = _stat_key(file)
         entry = cache.get(rel) if cache is not None else None
-        if entry is None or entry.stat != stat:
+        if entry is None or entry.stat != stat or stat[0] >= entry.read_at - RACY_NS:
             entry = read_file(collection, rel, file.read_bytes())
             entry.stat = stat
             if cache is not None:

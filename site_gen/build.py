@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -62,7 +61,14 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
 
 
 def cache_dir(project: Path) -> Path:
-    return Path(os.environ.get("SITE_GEN_CACHE", project / ".cache" / "site-gen"))
+    """Where SVGs, the Vega bundle and the build state are kept between builds.
+
+    Outside the project, so that nothing committed to a project (by a pull request, say)
+    can pose as a cached file: $SITE_GEN_CACHE, else $XDG_CACHE_HOME/site-gen (~/.cache)."""
+    if os.environ.get("SITE_GEN_CACHE"):
+        return Path(os.environ["SITE_GEN_CACHE"])
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "site-gen" / digest([str(project.resolve())])[:16]
 
 
 class Builder:
@@ -133,7 +139,8 @@ class Builder:
                                            lambda: build_search(model, self.words))
         files.update(charts.files)
         files.update(assets(project))
-        build_id = secrets.token_hex(8)
+        # The id names the inputs, so that the same input gives the same bytes, marker included.
+        build_id = inputs[:16]
         say("write")
         with _timed(timings, "write"):
             stats = write_tree(out, files, kept, build_id)

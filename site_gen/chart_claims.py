@@ -108,6 +108,9 @@ def _layers(color: alt.Color, shape: alt.Shape) -> list[alt.Chart]:
         "opacity": alt.Opacity("status:O", legend=None, scale=alt.Scale(
             type="ordinal", domain=list(STATUSES), range=[1.0, 1.0, 0.4])),
         "tooltip": tooltip,
+        # Each mark's text for screen readers, looked up from data: Vega-Lite would otherwise
+        # build it as an expression with the axis title (a metric label) written into it.
+        "description": alt.Description("description:N"),
     }
     plain = {**common, "color": color}
     keyed = {**plain, "shape": shape, "strokeDash": alt.StrokeDash("status:N", legend=None,
@@ -164,11 +167,19 @@ def _template() -> dict[str, Any]:
     color = alt.Color("claimant:N", scale=alt.Scale(range=list(PALETTE)), legend=None)
     shape = alt.Shape("claimant:N", scale=alt.Scale(range=list(SHAPES)), legend=None)
     with debug_mode(False):  # placeholders stand where the schema wants objects
-        plot = alt.layer(*_layers(color, shape), data=alt.NamedData("rows")).properties(
+        plot = alt.layer(*_layers(color, shape), data=alt.NamedData("rows")).transform_lookup(
+            lookup="id", from_=alt.LookupData(data=alt.NamedData("descriptions"), key="id",
+                                              fields=["description"])).properties(
             width=WIDTH, height=HEIGHT)
         chart = alt.hconcat(plot, _claimant_key(color, shape), spacing=24).resolve_scale(
             color="shared", shape="shared")
     return to_dict(chart)
+
+
+def describe(row: dict[str, Any]) -> str:
+    """What a screen reader says for one mark: who claimed what, as of when."""
+    status = "" if row["status"] == "reported" else f" ({row['status']})"
+    return f"{row['claimant']}: {row['claim']} as of {row['as_of']}{status}"
 
 
 def _y_axis(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -193,7 +204,9 @@ def _needed(rows: list[dict[str, Any]]) -> set[str]:
 def claims_spec(name: str, y_title: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The figures-over-time spec of one group: the plot, its claimant key, the rows inline."""
     claimants = [{"claimant": c} for c in sorted({r["claimant"] for r in rows})]
-    spec = finish(_template(), name, mark_key(rows), {"rows": rows, "claimants": claimants},
+    descriptions = [{"id": r["id"], "description": describe(r)} for r in rows]
+    spec = finish(_template(), name, mark_key(rows),
+                  {"rows": rows, "claimants": claimants, "descriptions": descriptions},
                   {**x_slots(rows), SLOT + "y_title": y_title, SLOT + "y_axis": _y_axis(rows)})
     needed = _needed(rows)
     plot = spec["hconcat"][0]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
-from site_gen.chart_claims import claims_spec
+from site_gen.chart_claims import claims_spec, describe
 from site_gen.chart_style import Draft, listing, number, slug, unique_id
 from site_gen.config import SiteConfig
 from site_gen.dates import DateError, parse_date
@@ -78,11 +78,7 @@ def _group_title(key: str, by_metric: bool, config: SiteConfig) -> str:
 
 
 def _alt_text(name: str, plotted: list[dict[str, Any]], unplotted: list[str]) -> str:
-    items = []
-    for row in plotted:
-        marks = "" if row["status"] == "reported" else f" ({row['status']})"
-        items.append(f"{row['claimant']}: {row['claim']} as of {row['as_of']}{marks}")
-    text = f"{name}, by claimant. {listing(items)}."
+    text = f"{name}, by claimant. {listing([describe(row) for row in plotted])}."
     if unplotted:
         text += f" Not plotted, no number given: {listing(unplotted)}."
     return text

@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import tempfile
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,9 @@ log = logging.getLogger(__name__)
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CLIP_REF = re.compile(r'(id="clip|url\(#clip)(\d+)([")])')
+SVG_TAGS = frozenset({"svg", "g", "path", "rect", "line", "text", "tspan", "clipPath", "defs",
+                      "circle", "ellipse", "polygon", "polyline", "title", "desc"})
+URL_REF = re.compile(r"url\(#[A-Za-z0-9_-]+\)")
 BUNDLE_PATH = "assets/vega/vega-bundle.js"
 NOTICE_PATH = "assets/vega/NOTICE.txt"
 
@@ -116,6 +120,30 @@ def _renumber(svg: str) -> str:
     return CLIP_REF.sub(local, svg)
 
 
+def plain_svg(data: bytes) -> bool:
+    """True for an SVG of shapes and text only: what vl-convert draws, never script or links.
+
+    The cache lives in the project folder, where a committed file could pose as a cached
+    chart; one that could run or fetch anything is drawn again instead of published.
+    """
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        return False
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError:
+        return False
+    for element in root.iter():
+        if not isinstance(element.tag, str) or element.tag.rsplit("}", 1)[-1] not in SVG_TAGS:
+            return False
+        for name, value in element.attrib.items():
+            local = name.rsplit("}", 1)[-1].lower()
+            if local.startswith("on") or local.endswith("href") or local == "style":
+                return False
+            if "url(" in value and not URL_REF.fullmatch(value):
+                return False
+    return True
+
+
 def svgs(specs: dict[str, bytes], cache_dir: Path) -> dict[str, bytes]:
     """The SVG of every spec, from the cache when the same spec was drawn before."""
     paths = {chart_id: svg_cache_path(cache_dir, spec) for chart_id, spec in specs.items()}
@@ -123,8 +151,14 @@ def svgs(specs: dict[str, bytes], cache_dir: Path) -> dict[str, bytes]:
     missing = []
     for chart_id, path in paths.items():
         try:
-            found[chart_id] = path.read_bytes()
+            cached = path.read_bytes()
         except OSError:
+            missing.append(chart_id)
+            continue
+        if plain_svg(cached):
+            found[chart_id] = cached
+        else:
+            log.warning("chart cache file %s is not a plain chart SVG; drawing it again", path)
             missing.append(chart_id)
     if missing:
         log.info("drawing %d of %d chart SVGs", len(missing), len(specs))

@@ -7,10 +7,12 @@ here, each problem pointing at the exact field an editor must change.
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import re
 from typing import Any
 
+from site_gen.check_figures import check_figure, check_supersedes_cycles
 from site_gen.config import SiteConfig
 from site_gen.dates import DateError, parse_date
 from site_gen.problems import Problem
@@ -18,10 +20,9 @@ from site_gen.records import COLLECTIONS, Record, Records
 from site_gen.schemas import Catalog, FieldSpec, Link
 from site_gen.yamlstrict import is_legacy_word
 
-ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+ID = re.compile(r"[a-z0-9][a-z0-9-]*")  # used with fullmatch: `$` would let "kyiv\n" through
 URL_FIELDS = ("url",)
-SAFE_URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
-NEEDS_VALUE = ("exact", "about", "at_least", "more_than", "nearly", "up_to", "range")
+SAFE_URL = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)  # used with fullmatch
 _GROUPED = re.compile(r"[-+]?([0-9]{1,3}([ ,_][0-9]{3})+|[0-9]+)(\.[0-9]+)?")  # 2,000 or 50
 SINGULAR = {"sources": "source", "actors": "actor", "places": "place", "events": "event",
             "figures": "figure", "quotes": "quote"}
@@ -98,7 +99,8 @@ class _Checker:
             for record in self.records.of(collection):
                 self.check_fields(record, fields)
         for record in self.records.of("figures"):
-            self.check_figure(record)
+            check_figure(record, self.add)
+        check_supersedes_cycles(self.ids["figures"], self.add)
         return self.problems
 
     def check_id(self, record: Record) -> None:
@@ -111,7 +113,7 @@ class _Checker:
                      f"an id is text, but YAML reads {_describe(value)}; put it in quotes "
                      "or use a lowercase slug such as kharkiv-strike")
             return
-        if not ID.match(value):
+        if not ID.fullmatch(value):
             example = _slug(value) or "kharkiv-strike"
             self.add(record, "id", "id-pattern",
                      f"id '{_clip(value)}' is not a slug: use lowercase letters, digits and "
@@ -165,6 +167,8 @@ class _Checker:
                      f"or one '- item' per line")
             return
         seen: set[str] = set()
+        item_spec = self.catalog.tables[link.table].field(link.value)
+        pattern = item_spec.pattern if item_spec is not None else None
         for index, item in enumerate(value):
             if not isinstance(item, str):
                 self.add(record, link.field, "type-text",
@@ -175,6 +179,8 @@ class _Checker:
                 self.add(record, link.field, "list-duplicate",
                          f"'{item}' appears twice in '{link.field}'; remove one", index=index)
             seen.add(item)
+            if pattern:
+                self.check_line_break(record, link.field, pattern, item, index)
             if link.reference:
                 self.check_reference(record, link.field, link.reference, item, index)
 
@@ -186,6 +192,16 @@ class _Checker:
         self.add(record, name, "reference-missing",
                  f"no {SINGULAR.get(target, target)} with id '{value}' in content/{target}/"
                  f"{hint}", index=index)
+
+    def check_line_break(self, record: Record, name: str, pattern: str, value: str,
+                         index: int | None = None) -> bool:
+        """Catch what Frictionless lets by: its `^…$` also matches before a final line break."""
+        if _frictionless_pattern(pattern).match(value) and not re.fullmatch(pattern, value):
+            self.add(record, name, "pattern-line-break",
+                     f"'{name}' ends with a line break, which a value matching {pattern} cannot "
+                     "hold; remove it (a `|` block or a \\n escape adds one)", index=index)
+            return True
+        return False
 
     def check_value(self, record: Record, spec: FieldSpec, value: Any) -> None:
         name = spec.name
@@ -204,6 +220,8 @@ class _Checker:
                 self.add(record, name, "type-text",
                          f"'{name}' is text, but YAML reads this as {_describe(value)}; "
                          f"put it in quotes to keep it as written")
+                return
+            if spec.pattern and self.check_line_break(record, name, spec.pattern, value):
                 return
         elif spec.type in ("number", "integer"):
             if isinstance(value, bool) or not isinstance(value, int | float):
@@ -239,45 +257,16 @@ class _Checker:
                      f"'{name}' cannot be '{value}'"
                      f"{_did_you_mean(str(value), [str(v) for v in spec.enum])} "
                      f"(allowed: {allowed})")
-        if name in URL_FIELDS and isinstance(value, str) and not SAFE_URL.match(value):
+        if name in URL_FIELDS and isinstance(value, str) and not SAFE_URL.fullmatch(value):
             self.add(record, name, "url-scheme",
                      f"'{name}' must be an http:// or https:// address, not '{value[:40]}'")
         if spec.reference and isinstance(value, str):
             self.check_reference(record, name, spec.reference, value)
 
-    def check_figure(self, record: Record) -> None:
-        fields = record.fields
-        qualifier = fields.get("qualifier")
-        value, high = fields.get("value"), fields.get("value_high")
-        if qualifier in NEEDS_VALUE and value is None:
-            self.add(record, "qualifier", "qualifier-value",
-                     f"a figure qualified '{qualifier}' needs a value; write value: <number> "
-                     "or use qualifier: unquantified")
-        if qualifier == "range":
-            if high is None:
-                self.add(record, "qualifier", "qualifier-value",
-                         "a range needs value (low end) and value_high (high end)")
-            elif _number(value) and _number(high) and value > high:
-                self.add(record, "value_high", "qualifier-range",
-                         f"value_high {high} is below value {value}; swap them")
-        elif high is not None and qualifier in NEEDS_VALUE:
-            self.add(record, "value_high", "qualifier-value",
-                     f"value_high is only for qualifier: range, not '{qualifier}'; "
-                     "remove it or change the qualifier")
-        if qualifier == "unquantified":
-            for name in ("value", "value_high"):
-                if fields.get(name) is not None:
-                    self.add(record, name, "qualifier-value",
-                             f"an unquantified figure has no {name}; remove it or set a "
-                             "qualifier such as exact or about")
-        supersedes = fields.get("supersedes")
-        if supersedes is not None and supersedes == record.id:
-            self.add(record, "supersedes", "figure-supersedes-self",
-                     f"figure '{record.id}' cannot supersede itself; name the earlier figure")
 
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+@functools.cache
+def _frictionless_pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile(f"^{pattern}$")
 
 
 def check(records: Records, catalog: Catalog, config: SiteConfig) -> list[Problem]:

@@ -81,11 +81,13 @@ def build(project: str, out: str | None, base_url: str | None, clean: bool) -> N
     PROJECT/.cache/site-gen (or $SITE_GEN_CACHE).
     """
     from site_gen.build import build as run_build
+    from site_gen.config import valid_base_url
     from site_gen.write import OutputError
 
     root = _project(project)
-    if base_url is not None and not base_url.startswith(("http://", "https://")):
-        raise click.BadParameter("must be an absolute http(s) URL", param_hint="--base-url")
+    if base_url is not None and not valid_base_url(base_url):
+        raise click.BadParameter("must be an absolute http(s) URL such as "
+                                 "https://example.org/facts/", param_hint="--base-url")
     interactive = sys.stderr.isatty() and not os.environ.get("CI")
     try:
         result = run_build(root, Path(out).resolve() if out else None, base_url,

@@ -9,6 +9,7 @@ import jinja2
 
 from site_gen.codebook import CSV_RULES, Download, TableView, human_size
 from site_gen.dataset_meta import DatasetInfo
+from site_gen.render_errors import template_problems
 from site_gen.tables import Table
 from site_gen.theme import base_context
 from site_gen.validate import Gathered
@@ -127,4 +128,5 @@ def render_codebook(env: jinja2.Environment, gathered: Gathered, info: DatasetIn
         citation=info.citation(),
         jsonld=dataset_jsonld(info, gathered.config.language, gathered.tables, downloads),
     )
-    return env.get_template(TEMPLATE).render(context).encode("utf-8")
+    with template_problems(gathered.project):
+        return env.get_template(TEMPLATE).render(context).encode("utf-8")

@@ -10,8 +10,12 @@ from pathlib import Path
 from site_gen.problems import Pos, Problem
 from site_gen.yamlstrict import Document, read_yaml
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+# Used with fullmatch: a `$` would also accept a final line break ("strike\n").
+SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
+LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+# A host, then a path: no spaces, quotes, angle brackets, backslashes, query or fragment,
+# since pages, feed, sitemap and robots.txt append paths to it.
+BASE_URL = re.compile(r"https?://[^\s/<>\"'`\\?#]+(/[^\s<>\"'`\\?#]*)?", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,11 @@ class SiteConfig:
 KEYS = ("title", "description", "base_url", "language", "license", "publisher", "dataset",
         "vocabularies")
 REQUIRED = ("title",)
+
+
+def valid_base_url(text: str) -> bool:
+    """An absolute http(s) URL that paths can be appended to, and nothing that could escape."""
+    return BASE_URL.fullmatch(text) is not None
 
 
 def _suggest(name: str, options: list[str] | tuple[str, ...]) -> str:
@@ -106,12 +115,12 @@ def parse_config(doc: Document, rel: str) -> tuple[SiteConfig | None, list[Probl
             continue
         text[key] = value
     base_url = text.get("base_url", "")
-    if base_url and not re.match(r"^https?://[^\s/]+", base_url):
+    if base_url and not valid_base_url(base_url):
         bad("config-base-url", "base_url must be an absolute http(s) URL, "
             "e.g. https://example.org/facts/", "base_url")
     elif base_url and not base_url.endswith("/"):
         base_url += "/"
-    if "language" in text and not LANGUAGE.match(text["language"]):
+    if "language" in text and not LANGUAGE.fullmatch(text["language"]):
         bad("config-language", "language must be a BCP 47 tag such as en or uk", "language")
     dataset = Dataset("fact-base", "1.0.0")
     raw = data.get("dataset")
@@ -126,7 +135,7 @@ def parse_config(doc: Document, rel: str) -> tuple[SiteConfig | None, list[Probl
                         doc.keys.get(("dataset", key), at("dataset")), "config-unknown-key",
                         f"unknown dataset setting '{key}'{_suggest(key, ('name', 'version'))}"))
             name, version = raw.get("name", "fact-base"), raw.get("version", "1.0.0")
-            if not isinstance(name, str) or not SLUG.match(name):
+            if not isinstance(name, str) or not SLUG.fullmatch(name):
                 bad("config-dataset", "dataset.name must be a lowercase slug like ukraine-facts",
                     "dataset", "name")
             if not isinstance(version, str):
@@ -146,7 +155,7 @@ def parse_config(doc: Document, rel: str) -> tuple[SiteConfig | None, list[Probl
                 continue
             vocabularies[name] = {}
             for slug, label in terms.items():
-                if not SLUG.match(slug):
+                if not SLUG.fullmatch(slug):
                     problems.append(Problem.at(
                         doc.keys.get(("vocabularies", name, slug), at("vocabularies", name)),
                         "config-vocabulary",

@@ -7,8 +7,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-_PART = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
-_SLASHED = re.compile(r"^[0-9]{1,2}[/.][0-9]{1,2}[/.][0-9]{2,4}$")  # 03/02/2022, 2.3.22
+# Used with fullmatch: a `$` would also accept a final line break ("2022-03-02\n").
+_PART = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
+_SLASHED = re.compile(r"[0-9]{1,2}[/.][0-9]{1,2}[/.][0-9]{2,4}")  # 03/02/2022, 2.3.22
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
 
@@ -45,7 +46,7 @@ def _label(text: str) -> str:
 
 
 def _bounds(text: str) -> tuple[date, date, str]:
-    match = _PART.match(text)
+    match = _PART.fullmatch(text)
     if not match:
         raise DateError(f"'{text}' is not a date; write YYYY, YYYY-MM, YYYY-MM-DD "
                         "or an interval START/END")
@@ -72,7 +73,7 @@ def parse_date(value: str | int) -> PartialDate:
     text = str(value).strip() if isinstance(value, int) else value
     if not isinstance(text, str):
         raise DateError("a date is text such as 2022-03-02")
-    if _SLASHED.match(text):
+    if _SLASHED.fullmatch(text):
         raise DateError(f"'{text}' is not a date in the form YYYY-MM-DD; write it as "
                         "year-month-day (e.g. 2022-03-02), since 03/02 means March or "
                         "February depending on the country")

@@ -9,6 +9,7 @@ from typing import Any
 from jinja2 import Environment
 
 from site_gen.memo import Memo
+from site_gen.render_errors import template_problems
 from site_gen.render_feeds import render_feeds
 from site_gen.render_pages import render_pages
 from site_gen.site_model import SiteModel, build_model
@@ -33,9 +34,10 @@ def render_site(gathered: Gathered, charts: Any, env: Environment,
     # Rendering allocates much and frees little: keep the collector off the model's objects.
     gc.freeze()
     try:
-        files = render_pages(model, charts, env, memo, fingerprint)
-        pages = sorted([*files, *(memo.kept if memo is not None else ())])
-        files.update(render_feeds(model, env, pages, gathered.built))
+        with template_problems(gathered.project):
+            files = render_pages(model, charts, env, memo, fingerprint)
+            pages = sorted([*files, *(memo.kept if memo is not None else ())])
+            files.update(render_feeds(model, env, pages, gathered.built))
     finally:
         gc.unfreeze()
     log.info("rendered %d files for %d records", len(files), model.count())

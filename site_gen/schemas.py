@@ -8,6 +8,7 @@ them which fields a record of each collection may have.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,10 @@ from site_gen.records import COLLECTIONS
 from site_gen.yamlstrict import read_yaml
 
 DEFAULTS = Path(__file__).parent / "defaults"
+# A table's name names its files in data/, and a schema file must lie inside datasets/.
+TABLE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
+SCHEMA_FILE = re.compile(r"[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*\.ya?ml")
+RESERVED_NAMES = ("datapackage", "metadata", "index", "README", "CITATION")  # other data/ files
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,7 @@ class FieldSpec:
     partial_date: bool = False
     derived: bool = False
     reference: str | None = None  # table a foreign key points to
+    pattern: str | None = None  # the constraint's regular expression, as Frictionless reads it
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,7 @@ def _read(project: Path, name: str) -> tuple[Any, str, list[Problem]]:
 def _field_spec(raw: dict[str, Any], fks: dict[str, str]) -> FieldSpec:
     constraints = raw.get("constraints") or {}
     enum = constraints.get("enum")
+    pattern = constraints.get("pattern")
     return FieldSpec(
         name=raw["name"],
         type=raw.get("type", "string"),
@@ -119,6 +126,7 @@ def _field_spec(raw: dict[str, Any], fks: dict[str, str]) -> FieldSpec:
         partial_date=bool(raw.get("partialDate")),
         derived=bool(raw.get("derived")),
         reference=fks.get(raw["name"]),
+        pattern=pattern if isinstance(pattern, str) else None,
     )
 
 
@@ -133,11 +141,22 @@ def read_catalog(project: Path, config: SiteConfig) -> tuple[Catalog | None, lis
     catalog = Catalog(package={k: v for k, v in package.items() if k != "resources"})
     catalog.files["datapackage.yaml"] = package_rel
     for resource in package["resources"]:
-        name = resource.get("name")
-        schema_name = resource.get("schema")
+        name = resource.get("name") if isinstance(resource, dict) else None
+        schema_name = resource.get("schema") if isinstance(resource, dict) else None
         if not isinstance(name, str) or not isinstance(schema_name, str):
             problems.append(Problem(package_rel, 1, 1, "schema-package",
                                     "every resource needs a name and a schema file"))
+            continue
+        if not TABLE_NAME.fullmatch(name) or not SCHEMA_FILE.fullmatch(schema_name):
+            problems.append(Problem(package_rel, 1, 1, "schema-package",
+                                    f"resource '{name}' with schema '{schema_name}': a name is "
+                                    "a lowercase slug (it names files in data/) and a schema "
+                                    "is a .yaml file inside datasets/, e.g. schemas/events.yaml"))
+            continue
+        if name in (*RESERVED_NAMES, config.dataset.name):
+            problems.append(Problem(package_rel, 1, 1, "schema-package",
+                                    f"resource name '{name}' is taken by another file in data/; "
+                                    "rename the resource"))
             continue
         schema, rel, found = _read(project, schema_name)
         catalog.files[schema_name] = rel

@@ -26,6 +26,12 @@ _NAN = re.compile(r"\.(nan|NaN|NAN)\Z")
 _NULL = frozenset({"", "~", "null", "Null", "NULL"})
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
+# What YAML lets a file hold (its printable set, plus tab and line breaks): an escape in a
+# double-quoted scalar may not write anything else (NUL, ESC, U+FFFE…), which HTML, XML and
+# the SVG renderer cannot hold.
+_UNPRINTABLE = re.compile(
+    "[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
 _LEGACY_WORDS = frozenset(
     {"yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", "y", "n"}
 )
@@ -179,6 +185,14 @@ class _Strict:
 
     def scalar(self, event: Any, is_key: bool = False) -> Any:
         text = event.value
+        if event.style == '"' and (bad := _UNPRINTABLE.search(text)):
+            self.problem(
+                event.start_mark,
+                "yaml-escape",
+                f"an escape here writes character U+{ord(bad[0]):04X}, which text cannot hold; "
+                "remove it",
+            )
+            return _UNPRINTABLE.sub("", text)
         if event.style:  # quoted or block scalar: always a string
             return text
         if text in _NULL:
@@ -262,6 +276,9 @@ def _syntax_problem(path: str, error: yaml.MarkedYAMLError) -> Problem:
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     if problem.startswith("mapping values are not allowed"):
         problem += "; put a value that contains ': ' in quotes, or check the indentation"
+    elif problem == "found invalid Unicode character escape code":
+        problem += ("; write the character itself, or \\U0001F600 for one beyond U+FFFF "
+                    "(YAML has no surrogate pairs such as JSON's \\ud83d\\ude00)")
     return Problem(path, line, col, "yaml-syntax", f"YAML syntax: {problem}")
 
 

@@ -85,6 +85,7 @@ def run(cmd: list[str], log: Path, timeout: float = 600, max_rss_mb: float = 800
         extra_env: dict[str, str] | None = None) -> Measured:
     """Run cmd in its own session; its stdout is returned and stdout+stderr go to `log`."""
     env = {k: v for k, v in os.environ.items() if k not in ("SITE_GEN_CACHE", "CI")}
+    # extra_env may set SITE_GEN_CACHE again: each tool says where its cache lives
     env.update(extra_env or {})
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as err:

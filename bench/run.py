@@ -134,7 +134,7 @@ def bench_size(n: int, args: argparse.Namespace, data: dict[str, Any], save) -> 
     for tool in tools.values():
         tool.prepare(project, facts)
     if args.code and "site-gen" in tools:
-        tools["site-gen"].env = {"PYTHONPATH": str(args.code)}
+        tools["site-gen"].env["PYTHONPATH"] = str(args.code)
     data["prepare_s"][str(n)] = round(time.perf_counter() - clock, 1)
     events = [item["id"] for item in facts["events"]]
     event = events[len(events) // 2]

@@ -67,9 +67,12 @@ class SiteGen(Tool):
 
     def prepare(self, project: Path, records: dict[str, list[dict[str, Any]]]) -> None:
         self.site = project
+        # site-gen keeps its cache outside the project; give each project its own, so that
+        # a cold build can remove it.
+        self.env["SITE_GEN_CACHE"] = str(self.caches()[0])
 
     def caches(self) -> list[Path]:
-        return [self.site / ".cache" / "site-gen"]
+        return [self.site.parent / f"{self.site.name}-site-gen-cache"]
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", "site_gen", "-v", "build", str(self.site),

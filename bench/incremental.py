@@ -2,9 +2,9 @@
 
     python -m bench.incremental PROJECT --out /dev/shm/out --runs 5
 
-Prints the medians of: a full build (first run of the process excluded from nothing: each
-run starts from an empty output and cache), a no-change rebuild and a one-record edit
-rebuild in the same Builder, and a one-record edit rebuild by `python -m site_gen build`.
+Prints the medians of: a full build (each run starts from an empty output and cache; the
+first also pays vl-convert's start), a no-change rebuild and a one-record edit rebuild in
+the same Builder, and a one-record edit rebuild by `python -m site_gen build`.
 The edited record (an event's title) is restored afterwards.
 """
 

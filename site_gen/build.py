@@ -112,7 +112,11 @@ class Builder:
         inputs = digest([fingerprint, content_fingerprint(gathered.records),
                          gathered.built.isoformat()])
         if inputs == state.inputs and state.build_id:
-            kept = len(state.memo.previous) + sum(len(p) for _, p in state.groups.values())
+            outputs = [*state.memo.previous, *(p for _, paths in state.groups.values()
+                                               for p in paths)]
+            if not all(os.path.isfile(out / path) for path in outputs):
+                raise StaleOutput("a file of the last build is missing")
+            kept = len(outputs)
             return BuildResult(out, gathered.records.count(), kept, WriteStats(0, kept, 0),
                                timings)
         memo = state.memo

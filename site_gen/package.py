@@ -6,6 +6,7 @@ record and field it came from.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import replace
@@ -71,7 +72,29 @@ def _row_key(table: Table, row: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(row.get(c) for c in table.columns)
 
 
-def _unseen(tables: dict[str, Table], seen: dict[str, set[tuple[Any, ...]]]) -> dict[str, Table]:
+RowKeys = dict[tuple[str, str], set[tuple[Any, ...]]]
+
+
+def _schema_key(table: Table) -> tuple[str, str]:
+    """Rows are known valid only under the schema they were validated with."""
+    schema = {k: v for k, v in table.spec.schema.items() if k != "foreignKeys"}
+    return table.name, json.dumps(schema, sort_keys=True, default=str)
+
+
+def _looks_across_rows(table: Table) -> bool:
+    """Rules besides id and references that compare rows: those tables are checked whole."""
+    schema = table.spec.schema
+    primary = schema.get("primaryKey")
+    if isinstance(primary, str):
+        primary = [primary]
+    link = table.spec.link
+    usual = [["id"]] if link is None else [[link.key, "position"]]
+    return bool(schema.get("uniqueKeys")) or (primary is not None and primary not in usual) \
+        or any((f.get("constraints") or {}).get("unique") and f.get("name") != "id"
+               for f in schema.get("fields", []))
+
+
+def _unseen(tables: dict[str, Table], seen: RowKeys) -> dict[str, Table]:
     """Each table cut down to the rows not validated before, without its foreign keys.
 
     The checks stage already proves every reference and id unique, which are the only
@@ -79,8 +102,10 @@ def _unseen(tables: dict[str, Table], seen: dict[str, set[tuple[Any, ...]]]) -> 
     """
     subset: dict[str, Table] = {}
     for name, table in tables.items():
-        known = seen.get(name, set())
+        known = seen.get(_schema_key(table), set())
         picked = [i for i, row in enumerate(table.rows) if _row_key(table, row) not in known]
+        if picked and _looks_across_rows(table):
+            picked = list(range(len(table.rows)))
         if not picked:
             continue
         schema = {k: v for k, v in table.spec.schema.items() if k != "foreignKeys"}
@@ -90,8 +115,7 @@ def _unseen(tables: dict[str, Table], seen: dict[str, set[tuple[Any, ...]]]) -> 
     return subset
 
 
-def validate_tables(tables: dict[str, Table],
-                    seen: dict[str, set[tuple[Any, ...]]] | None = None) -> list[Problem]:
+def validate_tables(tables: dict[str, Table], seen: RowKeys | None = None) -> list[Problem]:
     """Validate the whole package once and return its errors located in the YAML.
 
     With `seen` (row keys validated by an earlier build), only new or changed rows are
@@ -103,8 +127,9 @@ def validate_tables(tables: dict[str, Table],
             return []
     problems = _validate(tables)
     if seen is not None and not problems:
-        for name, table in tables.items():
-            seen.setdefault(name, set()).update(_row_key(table, row) for row in table.rows)
+        for table in tables.values():
+            seen.setdefault(_schema_key(table), set()).update(
+                _row_key(table, row) for row in table.rows)
     return problems
 
 

@@ -74,6 +74,9 @@ class PageWriter:
                 target = item[0] if isinstance(item, tuple) else item
                 if isinstance(target, Entry):
                     signatures |= self._near(target)
+                    # A figure card says which figures supersede it: a backlink of the card.
+                    signatures.update(self._signature(later) for later in
+                                      target.cited_by("figures", "supersedes"))
                 elif hasattr(target, "spec_path"):
                     charts.add(self.chart_keys.get(target.id, target.id))
         # An order-free sum of 64-bit signatures: one number for the set, cheap to make.

@@ -53,7 +53,7 @@ class GatherCache:
     """What a long-lived process keeps between builds: parsed files and validated rows."""
 
     files: LoadCache = field(default_factory=dict)
-    rows: dict[str, set[tuple[Any, ...]]] = field(default_factory=dict)
+    rows: dict[tuple[str, str], set[tuple[Any, ...]]] = field(default_factory=dict)
 
 
 def gather(project: Path, cache: GatherCache | None = None) -> Gathered:

@@ -106,6 +106,87 @@ def test_every_edit_gives_the_same_bytes_as_a_clean_build(project: Path, tmp_pat
             relabel_vocabulary, edit_template), edit.__name__
 
 
+def split_list_files(project: Path) -> None:
+    """One record per file, so that an edit changes the version of that record alone."""
+    import yaml
+
+    for path in sorted((project / "content").rglob("*.yaml")):
+        records = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if isinstance(records, list):
+            for record in records:
+                (path.parent / f"{record['id']}.yaml").write_text(
+                    yaml.safe_dump(record, allow_unicode=True, sort_keys=False),
+                    encoding="utf-8")
+            path.unlink()
+
+
+def supersede_differently(p: Path) -> None:
+    replace_text(p / "content/figures/kyiv-killed-ministry-update.yaml", "value: 2000",
+                 "value: 3000")
+    (p / "content/figures/kyiv-killed-late.yaml").write_text(
+        "id: kyiv-killed-late\nmetric: killed\nvalue: 9\nqualifier: exact\n"
+        "as_of: 2022-03-02\nclaimant: russia-mod\nsource: wire-report\n"
+        "supersedes: kyiv-killed-mod\n", encoding="utf-8")
+
+
+def stricter_schema(p: Path) -> None:
+    """A project's own schema with a rule that rows validated before now break."""
+    default = Path(__file__).parents[1] / "site_gen/defaults/datasets/schemas/places.yaml"
+    (p / "datasets/schemas").mkdir(parents=True, exist_ok=True)
+    text = default.read_text(encoding="utf-8").replace("maximum: 90", "maximum: 45", 1)
+    (p / "datasets/schemas/places.yaml").write_text(text, encoding="utf-8")
+
+
+def test_records_in_files_of_their_own_match_a_clean_build(project: Path,
+                                                           tmp_path: Path) -> None:
+    split_list_files(project)
+    builder = Builder(project, tmp_path / "incremental")
+    builder.build()
+    edits: list[Callable[[Path], None]] = [
+        supersede_differently,
+        lambda p: replace_text(p / "content/actors/wire-agency.yaml", "name: Wire Agency",
+                               "name: Wire Agency International"),
+        lambda p: (p / "content/figures/kyiv-killed-late.yaml").unlink(),
+    ]
+    for step, edit in enumerate(edits):
+        edit(project)
+        builder.build()
+        Builder(project, tmp_path / f"clean-{step}").build()
+        assert tree(tmp_path / "incremental") == tree(tmp_path / f"clean-{step}"), \
+            edit.__name__
+
+
+def test_a_stricter_schema_checks_rows_validated_before(project: Path, tmp_path: Path) -> None:
+    from site_gen.problems import ProblemsFound
+
+    builder = Builder(project, tmp_path / "out")
+    builder.build()
+    stricter_schema(project)
+    with pytest.raises(ProblemsFound) as found:
+        builder.build()
+    assert any(p.code == "schema-constraint" and "places" in p.path
+               for p in found.value.problems)
+
+
+def test_a_unique_rule_beyond_ids_sees_every_row(project: Path, tmp_path: Path) -> None:
+    from site_gen.problems import ProblemsFound
+
+    default = Path(__file__).parents[1] / "site_gen/defaults/datasets/schemas/places.yaml"
+    (project / "datasets/schemas").mkdir(parents=True)
+    text = default.read_text(encoding="utf-8")
+    rule = "      required: true\n  - name: country\n"
+    assert rule in text
+    (project / "datasets/schemas/places.yaml").write_text(
+        text.replace(rule, "      required: true\n      unique: true\n  - name: country\n"),
+        encoding="utf-8")
+    builder = Builder(project, tmp_path / "out")
+    builder.build()
+    with (project / "content/places/places.yaml").open("a", encoding="utf-8") as handle:
+        handle.write("- id: kyiv-again\n  name: Kyiv\n  lat: 50.45\n  lon: 30.52\n")
+    with pytest.raises(ProblemsFound):
+        builder.build()
+
+
 def test_unchanged_rebuild_writes_no_file(project: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     builder = Builder(project, out)
@@ -143,6 +224,16 @@ def test_state_survives_between_command_line_runs(project: Path, tmp_path: Path)
     assert 0 < result.stats.written < 60
     page = (out / "events/kyiv-strike/index.html").read_text(encoding="utf-8")
     assert "Missile strikes the Kyiv TV tower" in page
+
+
+def test_a_damaged_output_folder_is_mended_even_without_an_edit(project: Path,
+                                                                tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    builder = Builder(project, out)
+    builder.build()
+    os.unlink(out / "places/kyiv/index.html")
+    builder.build()
+    assert (out / "places/kyiv/index.html").is_file()
 
 
 def test_a_damaged_output_folder_is_rebuilt_in_full(project: Path, tmp_path: Path) -> None:

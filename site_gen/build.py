@@ -20,7 +20,7 @@ from pathlib import Path
 from site_gen import __version__
 from site_gen.chart import make_charts
 from site_gen.dataset import publish_data
-from site_gen.memo import Memo, content_fingerprint, digest, site_fingerprint
+from site_gen.memo import Memo, chart_key, content_fingerprint, digest, site_fingerprint
 from site_gen.problems import ProblemsFound
 from site_gen.render import render_site, site_model
 from site_gen.search import build_search
@@ -131,8 +131,7 @@ class Builder:
             files = render_site(gathered, charts, env, model, memo, fingerprint)
         groups: dict[str, tuple[str, list[str]]] = {}
         kept = set(memo.kept)
-        whole = digest([inputs, *sorted(digest([c.id, c.alt, str(c.rows)])
-                                        for c in charts.charts)])
+        whole = digest([inputs, *sorted(chart_key(c) for c in charts.charts)])
         say("data")
         with _timed(timings, "data"):
             groups["data"] = self._group(state, "data", whole, files, kept,

@@ -76,5 +76,11 @@ class Memo:
         return Memo(previous=dict(self.current))
 
 
+def chart_key(chart: Any) -> str:
+    """Everything a page shows of a chart: its words and its plotted rows."""
+    return digest([chart.id, chart.title, chart.alt, getattr(chart, "note", ""),
+                   chart.spec_path, str(chart.rows)])
+
+
 def entry_key(entry: Any) -> str:
     return f"{entry.collection}/{entry.id}@{entry.version}"

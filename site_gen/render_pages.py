@@ -12,7 +12,7 @@ from typing import Any
 from jinja2 import Environment, Template
 
 from site_gen.jsonld import record_json, record_ld
-from site_gen.memo import Memo, digest, entry_key
+from site_gen.memo import Memo, chart_key, digest, entry_key
 from site_gen.site_model import Entry, SiteModel, unique
 from site_gen.theme import base_context
 from site_gen.views import (
@@ -176,7 +176,7 @@ def render_pages(model: SiteModel, charts: Any, env: Environment, memo: Memo | N
     With a memo, pages whose inputs are unchanged are left out of the result and listed in
     `memo.kept`."""
     files: dict[str, bytes] = {}
-    chart_keys = {c.id: digest([c.alt, c.title, c.spec_path, str(c.rows)])
+    chart_keys = {c.id: chart_key(c)
                   for c in getattr(charts, "charts", [])} if memo is not None else {}
     writer = PageWriter(model, env, files, memo, fingerprint, chart_keys)
     index = ChartIndex(charts)

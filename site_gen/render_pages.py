@@ -29,6 +29,13 @@ RECORD_TEMPLATES = {"events": "event.html", "figures": "figure.html", "quotes": 
                     "actors": "actor.html", "places": "place.html", "sources": "source.html"}
 
 
+# Backlinks that a record's card shows wherever it appears (includes/figure_card.html lists
+# the figures that supersede a figure); a page showing the card depends on them too.
+CARD_BACKLINKS: dict[str, tuple[tuple[str, str], ...]] = {
+    "figures": (("figures", "supersedes"),),
+}
+
+
 class PageWriter:
     """Renders pages into the output mapping with the context base.html needs.
 
@@ -74,9 +81,6 @@ class PageWriter:
                 target = item[0] if isinstance(item, tuple) else item
                 if isinstance(target, Entry):
                     signatures |= self._near(target)
-                    # A figure card says which figures supersede it: a backlink of the card.
-                    signatures.update(self._signature(later) for later in
-                                      target.cited_by("figures", "supersedes"))
                 elif hasattr(target, "spec_path"):
                     charts.add(self.chart_keys.get(target.id, target.id))
         # An order-free sum of 64-bit signatures: one number for the set, cheap to make.
@@ -84,10 +88,14 @@ class PageWriter:
         return [f"{total:016x}/{len(signatures)}", *sorted(charts)]
 
     def _near(self, entry: Entry) -> frozenset[int]:
-        """Signatures of a record, the records it names and the records those name."""
+        """Signatures of what a record's card shows: the record, the records it names and
+        the records those name, and the backlinks the card lists (CARD_BACKLINKS)."""
         cached = self._near_cache.get(id(entry))
         if cached is None:
             found = {id(entry): entry}
+            for collection, field_name in CARD_BACKLINKS.get(entry.collection, ()):
+                for later in entry.cited_by(collection, field_name):
+                    found[id(later)] = later
             for second in _refs(entry):
                 found[id(second)] = second
                 for third in _refs(second):

@@ -19,6 +19,8 @@ from pathlib import Path
 
 from site_gen import __version__
 from site_gen.chart import make_charts
+from site_gen.chart_draw import Drawer
+from site_gen.chart_output import Drawing
 from site_gen.dataset import publish_data
 from site_gen.memo import Memo, chart_key, content_fingerprint, digest, site_fingerprint
 from site_gen.problems import ProblemsFound
@@ -97,8 +99,19 @@ class Builder:
         return self.state
 
     def _build(self, progress: Callable[[str], None] | None, state: BuildState) -> BuildResult:
+        check_output(self.project, self.out)
+        drawer = Drawer()
+        try:
+            drawing = Drawing(cache_dir(self.project), drawer)
+            if not state.build_id:
+                drawing.bundle()  # needs no records: the worker draws it while they load
+            return self._stages(progress, state, drawing)
+        finally:
+            drawer.close()
+
+    def _stages(self, progress: Callable[[str], None] | None, state: BuildState,
+                drawing: Drawing) -> BuildResult:
         project, out = self.project, self.out
-        check_output(project, out)
         say = progress or (lambda stage: None)
         say("load, check, package")
         gathered = gather(project, state.gather)
@@ -124,7 +137,7 @@ class Builder:
         env = make_env(project)
         say("chart")
         with _timed(timings, "chart"):
-            charts = make_charts(gathered.tables, gathered.config, cache_dir(project))
+            charts = make_charts(gathered.tables, gathered.config, cache_dir(project), drawing)
         say("render")
         with _timed(timings, "render"):
             model = site_model(gathered)
@@ -142,6 +155,9 @@ class Builder:
                                            lambda: build_search(model, self.words))
         files.update(charts.files)
         files.update(assets(project))
+        say("chart drawings")
+        with _timed(timings, "drawings"):  # the worker has been drawing since the chart stage
+            files.update(drawing.files())
         # The id names the inputs, so that the same input gives the same bytes, marker included.
         build_id = inputs[:16]
         say("write")

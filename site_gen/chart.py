@@ -14,10 +14,11 @@ from typing import Any
 
 from altair.utils.schemapi import debug_mode
 
+from site_gen.chart_draw import Drawer
 from site_gen.chart_events import event_drafts
 from site_gen.chart_figures import figure_drafts
 from site_gen.chart_map import map_drafts
-from site_gen.chart_output import csv_bytes, spec_bytes, svgs, vega_assets
+from site_gen.chart_output import Drawing, csv_bytes, spec_bytes
 from site_gen.chart_style import Draft
 from site_gen.config import SiteConfig
 from site_gen.tables import Table
@@ -72,10 +73,15 @@ def drafts(tables: dict[str, Table], config: SiteConfig) -> list[Draft]:
                 *map_drafts(tables, config, taken)]
 
 
-def make_charts(tables: dict[str, Table], config: SiteConfig, cache_dir: Path) -> Charts:
-    """Build the charts of the published tables and every file they ship with."""
+def make_charts(tables: dict[str, Table], config: SiteConfig, cache_dir: Path,
+                drawing: Drawing | None = None) -> Charts:
+    """Build the charts of the published tables and every file they ship with.
+
+    With a `drawing`, SVGs and the Vega bundle not in the cache are left to its worker and
+    come with `drawing.files()`; without one they are drawn here, before this returns."""
     charts = Charts()
     specs: dict[str, bytes] = {}
+    svg_paths: dict[str, str] = {}
     for draft in drafts(tables, config):
         base = f"charts/{draft.id}"
         chart = Chart(
@@ -85,11 +91,21 @@ def make_charts(tables: dict[str, Table], config: SiteConfig, cache_dir: Path) -
             svg_path=f"{base}.svg", csv_path=f"{base}.csv", note=draft.note)
         # The text alternative also labels the SVG that Vega draws, for screen readers.
         specs[chart.id] = spec_bytes({**draft.spec, "description": draft.alt})
+        svg_paths[chart.id] = chart.svg_path
         charts.charts.append(chart)
         charts.files[chart.spec_path] = specs[chart.id]
         charts.files[chart.csv_path] = csv_bytes(chart.columns, chart.rows)
-    for chart, svg in zip(charts.charts, svgs(specs, cache_dir).values(), strict=True):
-        charts.files[chart.svg_path] = svg
-    charts.files.update(vega_assets(cache_dir))
     log.info("%d charts", len(charts.charts))
+    if drawing is not None:
+        drawing.bundle()
+        drawing.svgs(svg_paths, specs)
+        return charts
+    drawer = Drawer()
+    try:
+        own = Drawing(cache_dir, drawer)
+        own.bundle()
+        own.svgs(svg_paths, specs)
+        charts.files.update(own.files())
+    finally:
+        drawer.close()
     return charts

@@ -1,7 +1,8 @@
 """Chart files: deterministic spec JSON, CSVs, SVGs cached by spec hash, and the Vega bundle.
 
-vl-convert costs ~0.4 s to start and ~30 ms per SVG, and the JavaScript bundle ~1.1 s; both
-are kept in the cache directory, so a rebuild with unchanged charts never calls vl-convert.
+vl-convert costs ~0.4 s to start and ~30–150 ms per SVG, and the JavaScript bundle ~1.1 s;
+both are drawn by a worker process (chart_draw) and kept in the cache directory, so a
+rebuild with unchanged charts never calls vl-convert.
 """
 
 from __future__ import annotations
@@ -15,19 +16,20 @@ import os
 import re
 import tempfile
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 import altair as alt
 import vl_convert
 
+from site_gen.chart_draw import Drawer
 from site_gen.chart_notice import NOTICE
 
 log = logging.getLogger(__name__)
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-CLIP_REF = re.compile(r'(id="clip|url\(#clip)(\d+)([")])')
 SVG_TAGS = frozenset({"svg", "g", "path", "rect", "line", "text", "tspan", "clipPath", "defs",
                       "circle", "ellipse", "polygon", "polyline", "title", "desc"})
 URL_REF = re.compile(r"url\(#[A-Za-z0-9_-]+\)")
@@ -82,15 +84,6 @@ def _store(path: Path, data: bytes) -> None:
         log.warning("chart cache not written (%s): %s", path, error)
 
 
-def _cached(path: Path, make: Callable[[], bytes]) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError:
-        data = make()
-        _store(path, data)
-        return data
-
-
 def svg_key(spec: bytes) -> str:
     """Cache key of a spec's SVG: its bytes and the renderer that draws them."""
     tag = f"vl-convert {vl_convert.__version__} vega-lite {vegalite_version()}\n".encode()
@@ -99,25 +92,6 @@ def svg_key(spec: bytes) -> str:
 
 def svg_cache_path(cache_dir: Path, spec: bytes) -> Path:
     return cache_dir / "svg" / f"{svg_key(spec)}.svg"
-
-
-def render_svg(spec: bytes) -> bytes:
-    """Draw a spec with vl-convert; no URL may be fetched (all data is inline)."""
-    svg = vl_convert.vegalite_to_svg(spec.decode("utf-8"), vl_version=vegalite_version(),
-                                     allowed_base_urls=[])
-    return _renumber(svg).encode("utf-8")
-
-
-def _renumber(svg: str) -> str:
-    """Number clip paths from 1 in each SVG: Vega counts on across a process's drawings,
-    which would make an SVG depend on what was drawn before it."""
-    numbers: dict[str, str] = {}
-
-    def local(match: re.Match[str]) -> str:
-        number = numbers.setdefault(match.group(2), str(len(numbers) + 1))
-        return f"{match.group(1)}{number}{match.group(3)}"
-
-    return CLIP_REF.sub(local, svg)
 
 
 def plain_svg(data: bytes) -> bool:
@@ -144,45 +118,75 @@ def plain_svg(data: bytes) -> bool:
     return True
 
 
-def svgs(specs: dict[str, bytes], cache_dir: Path) -> dict[str, bytes]:
-    """The SVG of every spec, from the cache when the same spec was drawn before."""
-    paths = {chart_id: svg_cache_path(cache_dir, spec) for chart_id, spec in specs.items()}
+def cached_svgs(specs: dict[str, bytes], cache_dir: Path) -> dict[str, bytes]:
+    """The SVGs of the specs drawn before (found in the cache and plain), by chart id."""
     found: dict[str, bytes] = {}
-    missing = []
-    for chart_id, path in paths.items():
+    for chart_id, spec in specs.items():
+        path = svg_cache_path(cache_dir, spec)
         try:
             cached = path.read_bytes()
         except OSError:
-            missing.append(chart_id)
             continue
         if plain_svg(cached):
             found[chart_id] = cached
         else:
             log.warning("chart cache file %s is not a plain chart SVG; drawing it again", path)
-            missing.append(chart_id)
-    if missing:
-        log.info("drawing %d of %d chart SVGs", len(missing), len(specs))
-    for chart_id in missing:  # one process: threads and worker processes measured no faster
-        found[chart_id] = render_svg(specs[chart_id])
-        _store(paths[chart_id], found[chart_id])
-    return {chart_id: found[chart_id] for chart_id in specs}
+    return found
 
 
-def vega_assets(cache_dir: Path) -> dict[str, bytes]:
-    """The Vega, Vega-Lite and Vega-Embed JavaScript, served by the site itself (no CDN).
-
-    vl-convert writes the bundle as module code whose top-level names would clash with other
-    classic scripts; wrapped in a function it loads as a plain script (also from file://)
-    and leaves only window.vegaEmbed, window.vega and window.vegaLite behind.
-    """
+def bundle_cache_path(cache_dir: Path) -> Path:
     version = vegalite_version()
-    path = cache_dir / "vega" / f"vega-bundle-{vl_convert.__version__}-{version}-wrapped.js"
+    return cache_dir / "vega" / f"vega-bundle-{vl_convert.__version__}-{version}-wrapped.js"
 
-    def bundle() -> bytes:
-        code = vl_convert.javascript_bundle(vl_version=version)
-        return f'(function () {{\n"use strict";\n{code}\n}})();\n'.encode()
 
+def vega_notice() -> bytes:
+    """The licence notice of the Vega bundle, naming the versions it holds."""
     notice = NOTICE.format(vlc=vl_convert.__version__, vega=vl_convert.get_vega_version(),
-                           vl=version or "latest", embed=vl_convert.get_vega_embed_version())
-    return {BUNDLE_PATH: _cached(path, bundle), NOTICE_PATH: notice.encode("utf-8")}
+                           vl=vegalite_version() or "latest",
+                           embed=vl_convert.get_vega_embed_version())
+    return notice.encode("utf-8")
 
+
+class Drawing:
+    """Chart files being drawn by the worker: each is stored in the cache when it arrives.
+
+    The Vega, Vega-Lite and Vega-Embed JavaScript are served by the site itself (no CDN);
+    the bundle, like every SVG, is kept in the cache directory, so a rebuild with unchanged
+    charts never calls vl-convert."""
+
+    def __init__(self, cache_dir: Path, drawer: Drawer) -> None:
+        self.cache_dir, self.drawer = cache_dir, drawer
+        self.pending: dict[str, tuple[Path, Future[bytes]]] = {}
+        self.ready: dict[str, bytes] = {}
+
+    def bundle(self) -> None:
+        """Start on the Vega bundle unless the cache has it (it needs no records)."""
+        if BUNDLE_PATH in self.pending or BUNDLE_PATH in self.ready:
+            return
+        path = bundle_cache_path(self.cache_dir)
+        try:
+            self.ready[BUNDLE_PATH] = path.read_bytes()
+        except OSError:
+            self.pending[BUNDLE_PATH] = (path, self.drawer.submit_bundle(vegalite_version()))
+        self.ready[NOTICE_PATH] = vega_notice()
+
+    def svgs(self, paths: dict[str, str], specs: dict[str, bytes]) -> None:
+        """Each chart's SVG (output path by chart id), from the cache or drawn anew."""
+        found = cached_svgs(specs, self.cache_dir)
+        missing = [chart_id for chart_id in specs if chart_id not in found]
+        if missing:
+            log.info("drawing %d of %d chart SVGs", len(missing), len(specs))
+        for chart_id, svg in found.items():
+            self.ready[paths[chart_id]] = svg
+        for chart_id in missing:
+            spec = specs[chart_id]
+            future = self.drawer.submit_svg(spec, vegalite_version())
+            self.pending[paths[chart_id]] = (svg_cache_path(self.cache_dir, spec), future)
+
+    def files(self) -> dict[str, bytes]:
+        """Every file drawn or found, waiting for the worker where it is still drawing."""
+        for out_path, (cache_path, future) in sorted(self.pending.items()):
+            self.ready[out_path] = future.result()
+            _store(cache_path, self.ready[out_path])
+        self.pending.clear()
+        return dict(self.ready)

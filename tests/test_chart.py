@@ -17,9 +17,16 @@ import pytest
 from conftest import make_project
 
 from site_gen.chart import Charts, make_charts
+from site_gen.chart_draw import Drawer, draw_svg
 from site_gen.chart_geo import Frame, extent, spaced_labels
 from site_gen.chart_map import BASEMAP
-from site_gen.chart_output import csv_bytes, spec_bytes
+from site_gen.chart_output import (
+    Drawing,
+    csv_bytes,
+    spec_bytes,
+    svg_cache_path,
+    vegalite_version,
+)
 from site_gen.schemas import DEFAULTS
 from site_gen.validate import Gathered, gather
 
@@ -384,3 +391,22 @@ def test_no_records_no_charts(built: Built, tmp_path: Path) -> None:
     assert built.gathered.config is not None
     charts = make_charts({}, built.gathered.config, _fresh_cache(built, tmp_path))
     assert charts.charts == [] and "assets/vega/vega-bundle.js" in charts.files
+
+
+def test_the_worker_draws_what_this_process_would_and_fills_the_cache(
+        built: Built, tmp_path: Path) -> None:
+    cache = _fresh_cache(built, tmp_path)
+    specs = {c.id: built.charts.files[c.spec_path] for c in built.charts.charts}
+    paths = {c.id: c.svg_path for c in built.charts.charts}
+    drawer = Drawer()
+    try:
+        drawing = Drawing(cache, drawer)
+        drawing.svgs(paths, specs)
+        assert len(drawing.pending) == len(specs), "nothing was cached: all go to the worker"
+        files = drawing.files()
+    finally:
+        drawer.close()
+    for chart_id, spec in specs.items():
+        here = draw_svg(spec, vegalite_version())
+        assert files[paths[chart_id]] == here == built.charts.files[paths[chart_id]]
+        assert svg_cache_path(cache, spec).read_bytes() == here

@@ -410,3 +410,29 @@ def test_the_worker_draws_what_this_process_would_and_fills_the_cache(
         here = draw_svg(spec, vegalite_version())
         assert files[paths[chart_id]] == here == built.charts.files[paths[chart_id]]
         assert svg_cache_path(cache, spec).read_bytes() == here
+
+
+def test_a_spec_the_worker_cannot_draw_fails_the_build_with_the_reason() -> None:
+    drawer = Drawer()
+    try:
+        bad = drawer.submit_svg(b'{"mark": "bar", "data": {"url": "https://example.org/x.csv"},'
+                                b' "encoding": {"x": {"field": "a"}}}', vegalite_version())
+        good = drawer.submit_svg(b'{"mark": "bar", "data": {"values": [{"a": 1}]},'
+                                 b' "encoding": {"x": {"field": "a"}}}', vegalite_version())
+        with pytest.raises(RuntimeError, match="drawing a chart failed"):
+            bad.result(timeout=60)
+        assert good.result(timeout=60).startswith(b"<svg")
+    finally:
+        drawer.close()
+
+
+def test_a_worker_that_dies_fails_what_it_was_drawing() -> None:
+    drawer = Drawer()
+    try:
+        first = drawer.submit_bundle(vegalite_version())
+        assert drawer._process is not None
+        drawer._process.kill()
+        with pytest.raises(RuntimeError, match="stopped"):
+            first.result(timeout=60)
+    finally:
+        drawer.close()

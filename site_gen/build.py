@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import resource
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -59,7 +60,8 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
     clock = time.perf_counter()
     yield
     timings[stage] = time.perf_counter() - clock
-    log.info("%s: %.2fs", stage, timings[stage])
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    log.info("%s: %.2fs (peak RSS so far %.0f MB)", stage, timings[stage], peak)
 
 
 def cache_dir(project: Path) -> Path:

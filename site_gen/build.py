@@ -13,7 +13,7 @@ import os
 import pickle
 import resource
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,7 +29,7 @@ from site_gen.render import render_site, site_model
 from site_gen.search import build_search
 from site_gen.theme import assets, make_env
 from site_gen.validate import GatherCache, gather
-from site_gen.write import StaleOutput, WriteStats, check_output, read_build_id, write_tree
+from site_gen.write import Staging, StaleOutput, WriteStats, check_output, read_build_id
 
 log = logging.getLogger(__name__)
 STATE_VERSION = 1
@@ -140,37 +140,39 @@ class Builder:
         say("chart")
         with _timed(timings, "chart"):
             charts = make_charts(gathered.tables, gathered.config, cache_dir(project), drawing)
-        say("render")
-        with _timed(timings, "render"):
-            model = site_model(gathered)
-            files = render_site(gathered, charts, env, model, memo, fingerprint)
-        groups: dict[str, tuple[str, list[str]]] = {}
-        kept = set(memo.kept)
-        whole = digest([inputs, *sorted(chart_key(c) for c in charts.charts)])
-        say("data")
-        with _timed(timings, "data"):
-            groups["data"] = self._group(state, "data", whole, files, kept,
-                                         lambda: publish_data(gathered, charts, env))
-        say("search")
-        with _timed(timings, "search"):
-            groups["search"] = self._group(state, "search", whole, files, kept,
-                                           lambda: build_search(model, self.words))
-        files.update(charts.files)
-        files.update(assets(project))
-        say("chart drawings")
-        with _timed(timings, "drawings"):  # the worker has been drawing since the chart stage
-            files.update(drawing.files())
         # The id names the inputs, so that the same input gives the same bytes, marker included.
         build_id = inputs[:16]
-        say("write")
-        with _timed(timings, "write"):
-            stats = write_tree(out, files, kept, build_id)
+        # Each file goes to disk as it is made; nothing reaches the output before commit().
+        with Staging(out, build_id) as files:
+            say("render")
+            with _timed(timings, "render"):
+                model = site_model(gathered)
+                files.update(render_site(gathered, charts, env, model, memo, fingerprint))
+            groups: dict[str, tuple[str, list[str]]] = {}
+            kept = set(memo.kept)
+            whole = digest([inputs, *sorted(chart_key(c) for c in charts.charts)])
+            say("data")
+            with _timed(timings, "data"):
+                groups["data"] = self._group(state, "data", whole, files, kept,
+                                             lambda: publish_data(gathered, charts, env))
+            say("search")
+            with _timed(timings, "search"):
+                groups["search"] = self._group(state, "search", whole, files, kept,
+                                               lambda: build_search(model, self.words))
+            files.update(charts.files)
+            files.update(assets(project))
+            say("chart drawings")
+            with _timed(timings, "drawings"):  # the worker has drawn since the chart stage
+                files.update(drawing.files())
+            say("write")
+            with _timed(timings, "write"):
+                stats = files.commit(kept)
         self.state = BuildState(build_id, inputs, state.gather, memo.next(), groups)
         return BuildResult(out, gathered.records.count(), len(files) + len(kept), stats,
                            timings)
 
     @staticmethod
-    def _group(state: BuildState, name: str, key: str, files: dict[str, bytes],
+    def _group(state: BuildState, name: str, key: str, files: MutableMapping[str, bytes],
                kept: set[str], make: Callable[[], dict[str, bytes]]) -> tuple[str, list[str]]:
         """Outputs made together from the whole fact base: all kept, or all made again."""
         previous = state.groups.get(name)

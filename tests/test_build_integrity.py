@@ -60,8 +60,10 @@ def published(out: Path) -> dict[str, bytes]:
 
 
 def leftovers(out: Path) -> list[str]:
-    """Anything a build left beside its output folder (staging or retired trees)."""
-    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}."))
+    """Anything a build left beside its output folder (a staging tree, a swap), besides
+    the spare tree the next build brings up to date."""
+    return sorted(p.name for p in out.parent.iterdir()
+                  if p.name.startswith(f".{out.name}.") and p.name != f".{out.name}.old")
 
 
 def site_gen(*args: str, cache: Path, **kwargs: object) -> subprocess.Popen[bytes]:

@@ -48,7 +48,7 @@ def test_creates_the_project_files(initialized: Path) -> None:
     for rel in ("site.yaml", "README.md", ".gitignore", WORKFLOW):
         assert (initialized / rel).is_file(), rel
     ignored = (initialized / ".gitignore").read_text(encoding="utf-8").split()
-    assert "build/" in ignored and ".cache/" in ignored
+    assert {"build/", ".build.new/", ".build.old/", ".cache/"} <= set(ignored)
     assert not (initialized / "gitignore").exists() and not (initialized / "github").exists()
 
 

@@ -1,13 +1,14 @@
-"""The write stage: a complete new tree swapped in, unchanged files kept, strangers refused."""
+"""The write stage: a new tree swapped in, unchanged files kept, strangers refused."""
 
 from __future__ import annotations
 
 import os
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
-from site_gen.write import MARKER, OutputError, check_output, write_tree
+from site_gen.write import MARKER, OutputError, Staging, check_output, write_tree
 
 
 def test_write_then_rewrite_keeps_unchanged_files(tmp_path: Path) -> None:
@@ -21,7 +22,10 @@ def test_write_then_rewrite_keeps_unchanged_files(tmp_path: Path) -> None:
     assert (out / "a/index.html").read_bytes() == b"changed"
     assert not (out / "old.txt").exists(), "a file of a deleted record survived"
     assert (out / MARKER).is_file()
-    assert not any(p.name.startswith(".build.") for p in tmp_path.iterdir())
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".build.")) == [
+        ".build.old"], "staging left behind"
+    spare = tmp_path / ".build.old"
+    assert (spare / "a/index.html").read_bytes() == b"a" and (spare / "old.txt").is_file()
 
 
 def test_unchanged_rebuild_writes_nothing(tmp_path: Path) -> None:
@@ -83,3 +87,62 @@ def test_swap_leaves_no_moment_without_a_site(tmp_path: Path) -> None:
     write_tree(out, {"index.html": b"two"})
     assert os.stat(out).st_ino != before
     assert (out / "index.html").read_bytes() == b"two"
+
+
+# -- staging files as they are made ------------------------------------------------------------
+
+def test_staging_writes_each_file_as_it_is_set_and_behaves_as_a_mapping(tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    write_tree(out, {"same.html": b"same", "gone.html": b"gone"}, build_id="1")
+    with Staging(out, "2") as staging:
+        staging["a/index.html"] = b"new page"
+        assert (tmp_path / ".build.new/a/index.html").read_bytes() == b"new page"
+        staging["same.html"] = b"same"
+        assert not (tmp_path / ".build.new/same.html").exists(), "identical bytes were written"
+        staging.update({"b.json": b"{}", "c.txt": b"c"})
+        staging["c.txt"] = b"c, again"
+        del staging["b.json"]
+        assert not (tmp_path / ".build.new/b.json").exists()
+        assert "a/index.html" in staging and "b.json" not in staging and "gone.html" not in staging
+        assert len(staging) == 3 and sorted(staging) == ["a/index.html", "c.txt", "same.html"]
+        assert staging["same.html"] == b"same" and staging["c.txt"] == b"c, again"
+        assert (out / "gone.html").read_bytes() == b"gone", "the live site changed before commit"
+        stats = staging.commit()
+    assert (stats.written, stats.kept, stats.removed) == (2, 1, 1)
+    assert {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*")
+            if p.is_file() and p.name != MARKER} == {
+        "a/index.html": b"new page", "c.txt": b"c, again", "same.html": b"same"}
+    with pytest.raises(ValueError):
+        staging["late.html"] = b"too late"
+
+
+def test_staging_does_not_hold_the_pages_in_memory(tmp_path: Path) -> None:
+    page = b"x" * 1_000_000
+    tracemalloc.start()
+    try:
+        with Staging(tmp_path / "build") as staging:
+            for i in range(60):
+                staging[f"p{i}/index.html"] = page + str(i).encode()
+            _, peak = tracemalloc.get_traced_memory()
+            staging.commit()
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000_000, f"{peak} bytes held for 60 MB of pages"
+    assert (tmp_path / "build/p59/index.html").read_bytes() == page + b"59"
+
+
+def test_an_aborted_staging_leaves_the_site_as_it_was(tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    write_tree(out, {"index.html": b"good"}, build_id="1")
+    before = os.stat(out / "index.html")
+    with pytest.raises(RuntimeError), Staging(out, "2") as staging:
+        staging["index.html"] = b"half"
+        staging["other.html"] = b"half"
+        raise RuntimeError("a later stage failed")
+    assert (out / "index.html").read_bytes() == b"good" and not (out / "other.html").exists()
+    assert os.stat(out / "index.html").st_ino == before.st_ino
+    assert not (tmp_path / ".build.new").exists()
+    staging = Staging(out, "3")
+    staging["x.html"] = b"x"
+    staging.abort()
+    assert not (tmp_path / ".build.new").exists() and not (out / "x.html").exists()

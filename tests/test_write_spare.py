@@ -1,0 +1,359 @@
+"""The spare tree: each build brings the site of the build before last up to date and swaps it
+in, touching only what differs; anything it cannot trust makes a complete tree instead."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from site_gen import write
+from site_gen.write import MARKER, SPARE_STATE, StaleOutput, read_build_id, write_tree
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file under root but the marker and the spare's own record."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and p.name not in (MARKER, SPARE_STATE)}
+
+
+def folders(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_dir()}
+
+
+def version(n: int) -> dict[str, bytes]:
+    """Build n of a small site: pages come and go, some change, most stay."""
+    files = {f"pages/p{i}/index.html": f"page {i}".encode() for i in range(40)
+             if (i + n) % 7 != 0}
+    files.update({f"pages/p{i}.json": f"{{{i}}}".encode() for i in range(40) if i % 3})
+    files[f"pages/p{n % 40}/index.html"] = f"page {n % 40} edited in build {n}".encode()
+    files["index.html"] = f"home {n // 3}".encode()
+    if n % 4 == 1:
+        files[f"only/in/build{n}/x.html"] = b"brief"
+    return files
+
+
+def build(out: Path, n: int, before: dict[str, bytes] | None) -> write.WriteStats:
+    """Write build n as the renderer would: changed files made, unchanged ones kept."""
+    files = version(n)
+    kept = {rel for rel, data in files.items() if before is not None and before.get(rel) == data
+            and not rel.endswith(".json")}
+    made = {rel: data for rel, data in files.items() if rel not in kept}
+    return write_tree(out, made, kept, f"b{n}")
+
+
+def spare_of(out: Path) -> Path:
+    return out.parent / f".{out.name}.old"
+
+
+def test_builds_alternate_two_trees_and_equal_a_clean_write(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    roots = []
+    before: dict[str, bytes] | None = None
+    for n in range(14):
+        stats = build(out, n, before)
+        expected = version(n)
+        assert tree(out) == expected, n
+        clean = tmp_path / f"clean{n}"
+        write_tree(clean, expected)
+        assert folders(out) == folders(clean), f"build {n}: empty or missing folders"
+        assert read_build_id(out) == f"b{n}"
+        if before is not None:
+            assert tree(spare_of(out)) == before, f"build {n}: the spare is not the last site"
+            changed = {rel for rel, data in expected.items() if before.get(rel) != data}
+            assert stats.written == len(changed)
+            assert stats.removed == len(set(before) - set(expected))
+        roots.append(os.stat(out).st_ino)
+        shutil.rmtree(clean)
+        before = expected
+    assert len(set(roots[1:])) == 2 and roots[2::2] == [roots[2]] * len(roots[2::2]), \
+        "the two trees did not take turns"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".site.old", "site"]
+
+
+def test_an_edit_leaves_unchanged_files_untouched(tmp_path: Path) -> None:
+    """Linking a file changes its ctime: unchanged files keep theirs, so none was linked."""
+    out = tmp_path / "site"
+    files = {f"p{i}/index.html": f"page {i}".encode() for i in range(300)}
+    write_tree(out, files, build_id="1")
+    write_tree(out, {"p0/index.html": b"edit one"}, set(files) - {"p0/index.html"}, "2")
+    before = {rel: os.stat(out / rel) for rel in files}
+    stats = write_tree(out, {"p1/index.html": b"edit two"}, set(files) - {"p1/index.html"}, "3")
+    assert (stats.written, stats.kept, stats.removed) == (1, 299, 0)
+    after = {rel: os.stat(out / rel) for rel in files}
+    unchanged = [rel for rel in files if rel not in ("p0/index.html", "p1/index.html")]
+    assert all(after[rel].st_ino == before[rel].st_ino for rel in unchanged)
+    assert all(after[rel].st_ctime_ns == before[rel].st_ctime_ns for rel in unchanged)
+    assert (out / "p0/index.html").read_bytes() == b"edit one"
+    assert (out / "p1/index.html").read_bytes() == b"edit two"
+
+
+def test_a_kept_file_deleted_from_the_site_is_restored(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    before = None
+    for n in range(2):
+        build(out, n, before)
+        before = version(n)
+    (out / "pages/p22/index.html").unlink()  # kept by build 2, unchanged for long
+    for n in range(2, 5):
+        build(out, n, before)
+        assert tree(out) == version(n), n
+        before = version(n)
+
+
+def test_a_kept_file_missing_where_it_must_be_linked_from_is_stale(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    write_tree(out, {"a.html": b"a1", "b.html": b"b"}, build_id="1")
+    write_tree(out, {"a.html": b"a2"}, {"b.html"}, "2")  # the spare holds a1
+    (out / "a.html").unlink()
+    live = tree(out)
+    with pytest.raises(StaleOutput):
+        write_tree(out, {"b.html": b"b3"}, {"a.html"}, "3")
+    assert tree(out) == live and read_build_id(out) == "2"
+    assert not (tmp_path / ".site.new").exists()
+    write_tree(out, {"a.html": b"a2", "b.html": b"b3"}, build_id="3")
+    assert tree(out) == {"a.html": b"a2", "b.html": b"b3"}
+    write_tree(out, {"c.html": b"c"}, {"a.html", "b.html"}, "4")
+    assert tree(out) == {"a.html": b"a2", "b.html": b"b3", "c.html": b"c"}
+
+
+def test_a_kept_file_the_last_site_did_not_have_is_stale(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    write_tree(out, {"a.html": b"a"}, build_id="1")
+    write_tree(out, {"a.html": b"a2"}, build_id="2")
+    with pytest.raises(StaleOutput):
+        write_tree(out, {}, {"a.html", "never.html"}, "3")
+    assert tree(out) == {"a.html": b"a2"}
+
+
+def test_files_added_to_the_site_by_hand_do_not_survive(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    before = None
+    for n in range(2):
+        build(out, n, before)
+        before = version(n)
+    (out / "stray.txt").write_bytes(b"mine")
+    (out / "pages/p5/stray.txt").write_bytes(b"mine")
+    (out / "newdir").mkdir()
+    (out / "pages/p7.json").write_bytes(b"{7}")  # by hand, and what the build makes
+    for n in range(2, 6):
+        build(out, n, before)
+        assert tree(out) == version(n), n
+        before = version(n)
+
+
+def damage_missing_file(spare: Path) -> None:
+    (spare / "pages/p22/index.html").unlink()
+
+
+def damage_added_file(spare: Path) -> None:
+    (spare / "pages/p22/extra.html").write_bytes(b"x")
+
+
+def damage_replaced_folder(spare: Path) -> None:
+    shutil.rmtree(spare / "pages/p23")
+    (spare / "pages/p23").mkdir()
+    (spare / "pages/p23/index.html").write_bytes(b"page 23, by hand")
+
+
+def damage_top_level(spare: Path) -> None:
+    (spare / "extra.html").write_bytes(b"x")
+
+
+def damage_marker(spare: Path) -> None:
+    (spare / MARKER).write_bytes(b"build someone-else\n")
+
+
+def damage_state(spare: Path) -> None:
+    data = (spare / SPARE_STATE).read_bytes()
+    (spare / SPARE_STATE).write_bytes(data[: len(data) // 2])
+
+
+def damage_no_state(spare: Path) -> None:
+    (spare / SPARE_STATE).unlink()
+
+
+def damage_spare_gone(spare: Path) -> None:
+    shutil.rmtree(spare)
+
+
+@pytest.mark.parametrize("damage", [
+    damage_missing_file, damage_added_file, damage_replaced_folder, damage_top_level,
+    damage_marker, damage_state, damage_no_state, damage_spare_gone])
+def test_a_spare_touched_since_is_not_trusted(tmp_path: Path, damage: object) -> None:
+    out = tmp_path / "site"
+    before = None
+    for n in range(3):
+        build(out, n, before)
+        before = version(n)
+    damage(spare_of(out))  # type: ignore[operator]
+    for n in range(3, 6):
+        build(out, n, before)
+        assert tree(out) == version(n), (damage, n)
+        assert tree(spare_of(out)) == before
+        before = version(n)
+
+
+def test_the_live_site_replaced_by_hand_is_not_trusted(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    before = None
+    for n in range(3):
+        build(out, n, before)
+        before = version(n)
+    shutil.copytree(out, tmp_path / "copy")
+    shutil.rmtree(out)
+    (tmp_path / "copy").rename(out)
+    (out / "pages/p22/index.html").unlink()
+    write_tree(out, version(3), build_id="b3")
+    assert tree(out) == version(3)
+
+
+def test_a_forged_record_cannot_reach_outside_the_spare(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"precious")
+    write_tree(out, {"a.html": b"1"}, build_id="1")
+    write_tree(out, {"a.html": b"2"}, build_id="2")
+    spare = spare_of(out)
+    pair = write._Pair.load(spare)
+    assert pair is not None
+    pair.differ = [*pair.differ, "../victim.txt"]
+    pair.save(spare)
+    assert write._Pair.load(spare) is None
+    write_tree(out, {"a.html": b"3"}, build_id="3")
+    assert victim.read_bytes() == b"precious" and tree(out) == {"a.html": b"3"}
+
+
+def test_a_path_may_turn_from_file_to_folder_and_back(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    shapes = [{"a": b"file", "b/c": b"1"}, {"a/index.html": b"folder", "b": b"2"},
+              {"a": b"file again", "b/c/d": b"3"}, {"a/index.html": b"folder", "b": b"4"}]
+    for n, files in enumerate(shapes * 2):
+        write_tree(out, files, build_id=str(n))
+        assert tree(out) == files
+
+
+def test_without_renameat2_the_trees_still_take_turns(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A system without renameat2: the swap is three renames."""
+    monkeypatch.setattr(write, "_exchange", lambda a, b: False)
+    out = tmp_path / "site"
+    before = None
+    roots = []
+    for n in range(6):
+        build(out, n, before)
+        assert tree(out) == version(n)
+        roots.append(os.stat(out).st_ino)
+        before = version(n)
+    assert roots[2] == roots[4] and roots[3] == roots[5] and roots[2] != roots[3]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".site.old", "site"]
+
+
+# -- a killed build -------------------------------------------------------------------------
+
+def test_an_interrupted_staging_leaves_the_site_and_the_spare(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    before = None
+    for n in range(3):
+        build(out, n, before)
+        before = version(n)
+    live, spare_root = tree(out), os.stat(spare_of(out)).st_ino
+    staging = write.Staging(out, "never")
+    staging["pages/p1/index.html"] = b"half a build"  # and the process dies here
+    assert (tmp_path / ".site.new/pages/p1/index.html").is_file()
+    assert tree(out) == live
+    build(out, 3, before)
+    assert tree(out) == version(3) and os.stat(out).st_ino == spare_root, \
+        "the spare was not used after an interrupted staging"
+    assert not (tmp_path / ".site.new").exists()
+
+
+def test_a_spare_changed_halfway_is_rebuilt(tmp_path: Path) -> None:
+    """As a build killed while bringing the spare up to date leaves it."""
+    out = tmp_path / "site"
+    before = None
+    for n in range(3):
+        build(out, n, before)
+        before = version(n)
+    spare = spare_of(out)
+    (spare / SPARE_STATE).unlink()
+    (spare / "pages/p2/index.html").unlink()
+    (spare / "pages/p3/index.html").write_bytes(b"half")
+    for n in range(3, 6):
+        build(out, n, before)
+        assert tree(out) == version(n)
+        before = version(n)
+
+
+CHILD = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    sys.path[:0] = [{tests!r}]
+    from test_write_spare import build, version
+    from site_gen.write import read_build_id
+    out = Path(sys.argv[1])
+    last = read_build_id(out)
+    n = int(last[1:]) + 1 if last else 0
+    before = version(n - 1) if last else None
+    while True:
+        build(out, n, before)
+        before, n = version(n), n + 1
+""")
+
+
+def test_sigkilled_builds_leave_a_whole_site(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    script = tmp_path / "child.py"
+    script.write_text(CHILD.format(tests=str(Path(__file__).parent)))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    for when in (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7):
+        child = subprocess.Popen([sys.executable, str(script), str(out)], env=env,
+                                 start_new_session=True)
+        time.sleep(when)
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait(timeout=30)
+        build_id = read_build_id(out)
+        if build_id:
+            assert tree(out) == version(int(build_id[1:])), f"killed after {when}s"
+    last = int(read_build_id(out)[1:])
+    assert last > 2, "the builds did not get far enough to use the spare"
+    build(out, last + 1, version(last))
+    assert tree(out) == version(last + 1)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".site")) == [
+        ".site.old"]
+
+
+# -- whole builds ----------------------------------------------------------------------------
+
+def test_builds_into_two_trees_equal_a_clean_build(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from site_gen.build import Builder
+
+    project = tmp_path / "project"
+    shutil.copytree(Path(__file__).parent / "golden" / "site", project)
+    monkeypatch.setenv("SITE_GEN_CACHE", str(tmp_path / "cache"))
+    event = project / "content/events/kyiv-strike.yaml"
+    original = event.read_text(encoding="utf-8")
+    out = tmp_path / "out"
+    builder = Builder(project, out)
+    builder.build()
+    roots = []
+    for n in range(4):
+        event.write_text(original.replace("Missile hits Kyiv TV tower", f"Edit {n}"),
+                         encoding="utf-8")
+        if n == 2:
+            (out / "places/kyiv/index.html").unlink()  # by hand, between builds
+        builder.build()
+        roots.append(os.stat(out).st_ino)
+    clean = tmp_path / "clean"
+    Builder(project, clean).build()
+    assert tree(out) == tree(clean)
+    assert roots[0] == roots[2] != roots[1], "the two trees did not take turns"
+    assert roots[3] not in roots[:3], "the tree changed by hand was brought up to date"

@@ -32,7 +32,7 @@ from site_gen.validate import GatherCache, gather
 from site_gen.write import Staging, StaleOutput, WriteStats, check_output, read_build_id
 
 log = logging.getLogger(__name__)
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 @dataclass
@@ -201,7 +201,8 @@ def load_state(project: Path, out: Path) -> BuildState | None:
 def save_state(project: Path, out: Path, state: BuildState) -> None:
     """Save the state for the next command-line build, without the parsed records: parsing
     10,000 files again is faster than unpickling them."""
-    state = replace(state, gather=GatherCache(files={}, rows=state.gather.rows))
+    state = replace(state, gather=GatherCache(files={}, rows=state.gather.rows,
+                                              checks=state.gather.checks))
     path = _state_path(project, out)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")

@@ -10,6 +10,7 @@ import difflib
 import functools
 import math
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from site_gen.check_figures import check_figure, check_supersedes_cycles
@@ -72,11 +73,25 @@ def _number_hint(name: str, value: Any, collection: str) -> str:
     return f"write digits only, e.g. 2000 rather than \"2,000\"{words}"
 
 
+@dataclass
+class CheckMemo:
+    """The field problems each record gave in the last check, and what they depended on.
+
+    A record is known by its file and version (the file's content hash and its place in
+    the file); its problems hold while the schemas, vocabularies and ids are the same.
+    """
+
+    context: Any = None
+    fields: dict[tuple[str, str], list[Problem]] = field(default_factory=dict)
+
+
 class _Checker:
-    def __init__(self, records: Records, catalog: Catalog, config: SiteConfig) -> None:
+    def __init__(self, records: Records, catalog: Catalog, config: SiteConfig,
+                 memo: CheckMemo | None = None) -> None:
         self.records = records
         self.catalog = catalog
         self.config = config
+        self.memo = memo
         self.problems: list[Problem] = []
         self.ids: dict[str, dict[str, Record]] = {c: {} for c in COLLECTIONS}
 
@@ -94,14 +109,43 @@ class _Checker:
         for collection in COLLECTIONS:
             for record in self.records.of(collection):
                 self.check_id(record)
-        for collection in COLLECTIONS:
-            fields = self.catalog.record_fields(collection)
-            for record in self.records.of(collection):
-                self.check_fields(record, fields)
+        self.check_all_fields()
         for record in self.records.of("figures"):
             check_figure(record, self.add)
         check_supersedes_cycles(self.ids["figures"], self.add)
         return self.problems
+
+    def _context(self) -> tuple[Any, ...]:
+        """Everything besides a record itself that its field problems depend on."""
+        tables = tuple((spec.name, tuple(spec.fields), spec.link)
+                       for spec in self.catalog.tables.values())
+        ids = tuple(frozenset(self.ids[c]) for c in COLLECTIONS)
+        return tables, self.config.vocabularies, ids
+
+    def check_all_fields(self) -> None:
+        """Check the fields of every record, reusing the problems of unchanged records."""
+        memo = self.memo
+        known: dict[tuple[str, str], list[Problem]] = {}
+        current: dict[tuple[str, str], list[Problem]] = {}
+        if memo is not None:
+            context = self._context()
+            if memo.context == context:
+                known = memo.fields
+            memo.context = context
+        for collection in COLLECTIONS:
+            fields = self.catalog.record_fields(collection)
+            for record in self.records.of(collection):
+                key = (record.pos.path, record.version)
+                found = known.get(key) if record.version else None
+                if found is None:
+                    start = len(self.problems)
+                    self.check_fields(record, fields)
+                    found = self.problems[start:]
+                else:
+                    self.problems.extend(found)
+                current[key] = found
+        if memo is not None:
+            memo.fields = current
 
     def check_id(self, record: Record) -> None:
         value = record.fields.get("id")
@@ -269,6 +313,11 @@ def _frictionless_pattern(pattern: str) -> re.Pattern[str]:
     return re.compile(f"^{pattern}$")
 
 
-def check(records: Records, catalog: Catalog, config: SiteConfig) -> list[Problem]:
-    """Return every problem the schemas cannot express."""
-    return _Checker(records, catalog, config).run()
+def check(records: Records, catalog: Catalog, config: SiteConfig,
+          memo: CheckMemo | None = None) -> list[Problem]:
+    """Return every problem the schemas cannot express.
+
+    With a memo from the previous check, records that did not change are not checked again
+    when nothing they depend on changed; the memo is updated in place.
+    """
+    return _Checker(records, catalog, config, memo).run()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,10 +22,35 @@ SUFFIXES = (".yaml", ".yml")
 RACY_NS = 2_000_000_000
 
 
-def content_files(project: Path) -> tuple[list[tuple[str, Path]], list[Problem]]:
-    """List (collection, file) pairs under content/, refusing symlinks and stray folders."""
+def _tree(folder: str, parts: tuple[str, ...],
+          found: list[tuple[tuple[str, ...], os.DirEntry[str]]]
+          ) -> list[tuple[tuple[str, ...], os.DirEntry[str]]]:
+    """Every entry below `folder` with its path parts, leaving out hidden names and whatever
+    lies below them, and not descending into symbolic links or folders that cannot be read."""
+    try:
+        with os.scandir(folder) as listing:
+            entries = list(listing)
+    except PermissionError:
+        return found
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        below = (*parts, entry.name)
+        found.append((below, entry))
+        try:
+            descend = entry.is_dir(follow_symlinks=False)
+        except OSError:
+            descend = False
+        if descend:
+            _tree(entry.path, below, found)
+    return found
+
+
+def content_files(project: Path) -> tuple[list[tuple[str, str]], list[Problem]]:
+    """List (collection, project path) pairs of the record files under content/, in path
+    order, refusing symlinks and stray folders."""
     content = project / "content"
-    found: list[tuple[str, Path]] = []
+    found: list[tuple[str, str]] = []
     problems: list[Problem] = []
     if content.is_symlink():
         return found, [Problem("content", 1, 1, "content-symlink",
@@ -33,8 +59,10 @@ def content_files(project: Path) -> tuple[list[tuple[str, Path]], list[Problem]]
     if not content.is_dir():
         return found, [Problem("content", 1, 1, "project-content", "no content/ folder; "
                                "create content/<collection>/ with YAML records")]
-    for entry in sorted(content.iterdir()):
-        rel = entry.relative_to(project).as_posix()
+    with os.scandir(content) as listing:
+        entries = sorted(listing, key=lambda item: item.name)
+    for entry in entries:
+        rel = f"content/{entry.name}"
         if entry.is_symlink():
             problems.append(Problem(rel, 1, 1, "content-symlink",
                                     "symbolic links are not followed in content/; "
@@ -43,7 +71,7 @@ def content_files(project: Path) -> tuple[list[tuple[str, Path]], list[Problem]]
         if entry.name.startswith("."):
             continue
         if not entry.is_dir():
-            if entry.suffix in SUFFIXES:
+            if Path(entry.name).suffix in SUFFIXES:
                 problems.append(Problem(rel, 1, 1, "content-collection",
                                         "records belong in a collection folder: "
                                         f"move it into content/<{'|'.join(COLLECTIONS)}>/"))
@@ -53,18 +81,17 @@ def content_files(project: Path) -> tuple[list[tuple[str, Path]], list[Problem]]
                                     f"unknown collection '{entry.name}'; "
                                     f"collections are {', '.join(COLLECTIONS)}"))
             continue
-        for file in sorted(entry.rglob("*")):
-            frel = file.relative_to(project).as_posix()
-            if any(part.startswith(".") for part in file.relative_to(entry).parts):
-                continue
-            if file.is_symlink():
-                fix = "move the real folder here" if file.is_dir() else "copy the file here"
+        for parts, item in sorted(_tree(entry.path, (), []), key=lambda pair: pair[0]):
+            frel = "/".join((rel, *parts))
+            if item.is_symlink():
+                fix = "move the real folder here" if os.path.isdir(item.path) \
+                    else "copy the file here"
                 problems.append(Problem(frel, 1, 1, "content-symlink",
                                         f"symbolic links are not followed in content/; {fix} "
                                         "instead"))
                 continue
-            if file.is_file() and file.suffix in SUFFIXES:
-                found.append((entry.name, file))
+            if item.name.endswith(SUFFIXES) and item.is_file():
+                found.append((entry.name, frel))
     return found, problems
 
 
@@ -122,8 +149,8 @@ class FileEntry:
 LoadCache = dict[str, FileEntry]
 
 
-def _stat_key(path: Path) -> tuple[int, int, int]:
-    info = path.stat()
+def _stat_key(path: str) -> tuple[int, int, int]:
+    info = os.stat(path)
     return (info.st_mtime_ns, info.st_size, info.st_ino)
 
 
@@ -149,13 +176,14 @@ def load(project: Path, cache: LoadCache | None = None) -> tuple[Records, list[P
     files, problems = content_files(project)
     records = Records(by_collection={c: [] for c in COLLECTIONS})
     seen: set[str] = set()
-    for collection, file in files:
-        rel = file.relative_to(project).as_posix()
+    for collection, rel in files:
         seen.add(rel)
+        file = os.path.join(project, rel)
         stat = _stat_key(file)
         entry = cache.get(rel) if cache is not None else None
         if entry is None or entry.stat != stat or stat[0] >= entry.read_at - RACY_NS:
-            entry = read_file(collection, rel, file.read_bytes())
+            with open(file, "rb") as handle:
+                entry = read_file(collection, rel, handle.read())
             entry.stat = stat
             if cache is not None:
                 cache[rel] = entry

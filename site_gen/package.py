@@ -29,10 +29,22 @@ _CODES = {
 }
 
 
+class Rows(list[list[Any]]):
+    """A table's header and rows as Frictionless reads them inline, shared rather than copied.
+
+    Frictionless copies a resource, inline data included, each time another table's foreign
+    key looks it up, and once more when it checks the package descriptor. Nothing writes to
+    the rows, so every copy may share them.
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Rows:
+        return self
+
+
 def _package(tables: dict[str, Table]) -> Package:
     resources = []
     for table in tables.values():
-        data: list[list[Any]] = [table.columns]
+        data = Rows([table.columns])
         data.extend([row.get(c) for c in table.columns] for row in table.rows)
         resources.append(Resource(name=table.name, data=data,
                                   schema=Schema.from_descriptor(table.spec.schema)))

@@ -7,9 +7,11 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Pos:
-    """Where something was written: a path relative to the project, 1-based line and column."""
+    """Where something was written: a path relative to the project, 1-based line and column.
+
+    Every field of every record keeps one (millions at 100,000 records): slots halve them."""
 
     path: str
     line: int = 1

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from site_gen.check import check
+from site_gen.check import CheckMemo, check
 from site_gen.clock import build_time
 from site_gen.config import SiteConfig, read_config
 from site_gen.load import LoadCache, load
@@ -54,10 +57,38 @@ class GatherCache:
 
     files: LoadCache = field(default_factory=dict)
     rows: dict[tuple[str, str], set[tuple[Any, ...]]] = field(default_factory=dict)
+    checks: CheckMemo = field(default_factory=CheckMemo)
+
+
+def _check_memo(cache: GatherCache | None) -> CheckMemo | None:
+    """The cache's check memo; a cache saved by an older build may lack one."""
+    if cache is None:
+        return None
+    if not isinstance(getattr(cache, "checks", None), CheckMemo):
+        cache.checks = CheckMemo()
+    return cache.checks
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Gathering makes many objects that stay alive and few reference cycles: the cycle
+    collector would only walk over the records again and again, longer the more there are."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def gather(project: Path, cache: GatherCache | None = None) -> Gathered:
     """Run load, check and package; every stage runs so that all problems are reported."""
+    with _collector_paused():
+        return _gather(project, cache)
+
+
+def _gather(project: Path, cache: GatherCache | None) -> Gathered:
     result = Gathered(project)
     clock = time.perf_counter()
     config, problems = read_config(project)
@@ -77,7 +108,7 @@ def gather(project: Path, cache: GatherCache | None = None) -> Gathered:
         result.problems = ordered(problems)
         return result
     result.catalog = catalog
-    problems = _merge(problems, check(records, catalog, config))
+    problems = _merge(problems, check(records, catalog, config, _check_memo(cache)))
     result.timings["check"] = time.perf_counter() - clock
     clock = time.perf_counter()
     result.tables = build_tables(records, catalog)

@@ -38,6 +38,13 @@ _LEGACY_WORDS = frozenset(
 
 Path = tuple[str | int, ...]
 
+_SCALAR = yaml.ScalarEvent
+_MAPPING_END = yaml.MappingEndEvent
+# Every plain scalar read as a number starts with one of these; any other is text, unless
+# it is a null or boolean word.
+_NUMBER_START = frozenset("+-.0123456789")
+_NOT_TEXT_START = _NUMBER_START | {"", "~", "n", "N", "t", "T", "f", "F"}
+
 
 @dataclass
 class Document:
@@ -101,25 +108,28 @@ class _Strict:
             )
 
     def node(self, event: Any, path: Path, depth: int) -> Any:
-        self.doc.values[path] = self.pos(event.start_mark)
+        mark = event.start_mark
+        self.doc.values[path] = Pos(self.path, mark.line + 1, mark.column + 1)
         if depth > MAX_DEPTH:
             self.problem(
-                event.start_mark,
+                mark,
                 "yaml-too-deep",
                 f"nesting deeper than {MAX_DEPTH} levels; records are flat mappings",
             )
             self._skip(event)
             return None
+        if isinstance(event, _SCALAR):
+            if event.anchor is not None or event.tag is not None:
+                self.check_node_start(event)
+            return self.scalar(event)
         if isinstance(event, yaml.AliasEvent):
             self.problem(
-                event.start_mark,
+                mark,
                 "yaml-alias",
                 f"aliases (*{event.anchor}) are not allowed; write the value out in full",
             )
             return None
         self.check_node_start(event)
-        if isinstance(event, yaml.ScalarEvent):
-            return self.scalar(event)
         if isinstance(event, yaml.SequenceStartEvent):
             items: list[Any] = []
             get = self.loader.get_event
@@ -133,18 +143,19 @@ class _Strict:
     def mapping(self, event: Any, path: Path, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
         get = self.loader.get_event
+        keys = self.doc.keys
+        file = self.path
         while True:
             key_event = get()
-            if isinstance(key_event, yaml.MappingEndEvent):
+            if isinstance(key_event, _MAPPING_END):
                 return result
             key = self.key(key_event)
             value_event = get()
             if key is None:
                 self._skip(value_event)
                 continue
-            key_pos = self.pos(key_event.start_mark)
             if key in result:
-                first = self.doc.keys[(*path, key)]
+                first = keys[(*path, key)]
                 self.problem(
                     key_event.start_mark,
                     "yaml-duplicate-key",
@@ -161,10 +172,14 @@ class _Strict:
                 )
                 self._skip(value_event)
                 continue
-            self.doc.keys[(*path, key)] = key_pos
+            mark = key_event.start_mark
+            keys[(*path, key)] = Pos(file, mark.line + 1, mark.column + 1)
             result[key] = self.node(value_event, (*path, key), depth + 1)
 
     def key(self, event: Any) -> str | None:
+        if isinstance(event, _SCALAR) and not event.style and event.anchor is None \
+                and event.tag is None and event.value[:1] not in _NOT_TEXT_START:
+            return event.value  # plain text that no other type can claim
         if not isinstance(event, yaml.ScalarEvent):
             self.problem(
                 event.start_mark, "yaml-key", "keys must be plain text, not lists or mappings"
@@ -201,6 +216,8 @@ class _Strict:
             return True
         if text in _FALSE:
             return False
+        if text[0] not in _NUMBER_START:
+            return text
         if _INT.match(text):
             digits = text.lstrip("+-")
             if len(digits) > 1 and digits[0] == "0":

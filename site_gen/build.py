@@ -22,7 +22,7 @@ from site_gen import __version__
 from site_gen.chart import make_charts
 from site_gen.chart_draw import Drawer
 from site_gen.chart_output import Drawing
-from site_gen.dataset import publish_data
+from site_gen.dataset import DataCache, publish_data
 from site_gen.memo import Memo, chart_key, content_fingerprint, digest, site_fingerprint
 from site_gen.problems import ProblemsFound
 from site_gen.render import render_site, site_model
@@ -79,12 +79,15 @@ class Builder:
     """Builds one project into one output folder, again and again, redoing only what changed."""
 
     def __init__(self, project: Path, out: Path | None = None, base_url: str | None = None,
-                 state: BuildState | None = None) -> None:
+                 state: BuildState | None = None, long_lived: bool = True) -> None:
         self.project = project
         self.out = (out or project / "build").resolve()
         self.base_url = base_url
         self.state = state or BuildState()
         self.words: dict[str, frozenset[str]] = {}  # search words of each text, kept in memory
+        # Each table's data files, remade only when its rows change; a one-off build has no
+        # next build in this process to use them (at 100,000 records they hold ~200 MB).
+        self.data = DataCache() if long_lived else None
 
     def build(self, progress: Callable[[str], None] | None = None) -> BuildResult:
         """Build the site; raise ProblemsFound and write nothing on error."""
@@ -154,7 +157,8 @@ class Builder:
             say("data")
             with _timed(timings, "data"):
                 groups["data"] = self._group(state, "data", whole, files, kept,
-                                             lambda: publish_data(gathered, charts, env))
+                                             lambda: publish_data(gathered, charts, env,
+                                                                  self.data))
             say("search")
             with _timed(timings, "search"):
                 groups["search"] = self._group(state, "search", whole, files, kept,
@@ -217,7 +221,7 @@ def build(project: Path, out: Path | None = None, base_url: str | None = None,
     """Build the site of `project` into `out`, reusing the last build's state when it fits."""
     target = (out or project / "build").resolve()
     state = load_state(project, target) if incremental else None
-    builder = Builder(project, target, base_url, state)
+    builder = Builder(project, target, base_url, state, long_lived=False)
     result = builder.build(progress)
     if incremental:
         save_state(project, target, builder.state)

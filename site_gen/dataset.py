@@ -8,19 +8,31 @@ table's row count is checked against the records at every step: nothing is dropp
 from __future__ import annotations
 
 import copy
-import hashlib
+import gc
 import json
 import logging
+import os
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import jinja2
 
 from site_gen.codebook import Download, table_views
 from site_gen.codebook_page import render_codebook
+from site_gen.dataset_archive import (
+    Deflater,
+    TooLarge,
+    archive_bytes,
+    content_key,
+    zipfile_bytes,
+)
+from site_gen.dataset_cache import DataCache, TableOutput, table_key
 from site_gen.dataset_csv import PublishError, csv_bytes, csv_row_count, json_bytes, typed_rows
 from site_gen.dataset_meta import DatasetInfo, citation_cff, dataset_info, license_descriptor
-from site_gen.dataset_sqlite import datasette_metadata, sqlite_bytes
-from site_gen.dataset_zip import readme, zip_bytes
+from site_gen.dataset_sqlite import datasette_metadata
+from site_gen.dataset_zip import readme
 from site_gen.records import Records
 from site_gen.schemas import RESERVED_NAMES
 from site_gen.tables import Table
@@ -33,8 +45,9 @@ log = logging.getLogger(__name__)
 
 DATA = "data/"
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
+WORKERS = min(4, os.cpu_count() or 1)  # threads that compress zip members
 
-__all__ = ["PublishError", "publish_data"]
+__all__ = ["DataCache", "PublishError", "publish_data"]
 
 
 def expected_rows(records: Records, table: Table) -> int:
@@ -52,15 +65,11 @@ def _check_names(tables: dict[str, Table], info: DatasetInfo) -> None:
             raise PublishError(f"table name '{name}' would clash with another file in data/")
 
 
-def _hash(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
 def _json(value: Any) -> bytes:
     return (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def _resource(table: Table, path: str, data: bytes) -> dict[str, Any]:
+def _resource(table: Table, path: str, output: TableOutput) -> dict[str, Any]:
     spec = table.spec
     return {
         "name": spec.name,
@@ -71,8 +80,8 @@ def _resource(table: Table, path: str, data: bytes) -> dict[str, Any]:
         "format": "csv",
         "mediatype": "text/csv",
         "encoding": "utf-8",
-        "bytes": len(data),
-        "hash": _hash(data),
+        "bytes": len(output.csv),
+        "hash": output.csv_hash,
         "schema": copy.deepcopy(spec.schema),
     }
 
@@ -96,18 +105,31 @@ def datapackage(info: DatasetInfo, resources: list[dict[str, Any]]) -> dict[str,
     return package
 
 
-def publish_table(records: Records, table: Table) -> tuple[list[list[Any]], bytes, bytes]:
-    """One table's typed rows, CSV and JSON, after proving that no row was lost or split."""
-    expected = expected_rows(records, table)
-    rows = typed_rows(table)
+def _count(table: Table, rows: list[tuple[Any, ...]], expected: int) -> None:
     if len(rows) != expected:
         raise PublishError(f"table {table.name} has {len(rows)} rows, "
                            f"but the records give {expected}")
+
+
+def publish_table(records: Records, table: Table,
+                  cached: TableOutput | None = None) -> TableOutput:
+    """One table's typed rows, CSV and JSON, after proving that no row was lost or split.
+
+    Taken from `cached` when that was made from the same rows and schema."""
+    expected = expected_rows(records, table)
+    key = table_key(table)
+    if cached is not None and cached.key == key:
+        _count(table, cached.rows, expected)
+        return cached
+    rows = typed_rows(table)
+    _count(table, rows, expected)
     csv_data = csv_bytes(table, rows)
     if (read_back := csv_row_count(csv_data)) != expected:
         raise PublishError(f"{table.name}.csv reads back as {read_back} rows, "
                            f"expected {expected}")
-    return rows, csv_data, json_bytes(table, rows)
+    json_data = json_bytes(table, rows)
+    return TableOutput(key, rows, csv_data, content_key(csv_data), json_data,
+                       content_key(json_data))
 
 
 def _table_downloads(table: Table, files: dict[str, bytes]) -> list[Download]:
@@ -135,36 +157,78 @@ def _package_downloads(files: dict[str, bytes], database: str) -> list[Download]
     ]
 
 
-def publish_data(gathered: Gathered, charts: Charts, env: jinja2.Environment) -> dict[str, bytes]:
-    """Every file under data/: CSV, JSON, datapackage.json, SQLite, zip and the codebook."""
+@contextmanager
+def _collector_frozen() -> Iterator[None]:
+    """The data stage copies every table several times over but makes no reference cycles:
+    keep the cycle collector off the objects the earlier stages left alive."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def publish_data(gathered: Gathered, charts: Charts, env: jinja2.Environment,
+                 cache: DataCache | None = None) -> dict[str, bytes]:
+    """Every file under data/: CSV, JSON, datapackage.json, SQLite, zip and the codebook.
+
+    With a cache kept from the last build, only tables whose rows or schema changed are made
+    again and only zip members whose bytes changed are compressed again."""
+    own = cache is None
+    cache = cache if cache is not None else DataCache()
+    try:
+        with _collector_frozen(), ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            files = _publish(gathered, charts, env, cache, Deflater(pool, cache.members))
+    finally:
+        if own:
+            cache.database.close()
+    return {DATA + name: data for name, data in files.items()}
+
+
+def _publish(gathered: Gathered, charts: Charts, env: jinja2.Environment, cache: DataCache,
+             deflater: Deflater) -> dict[str, bytes]:
     assert gathered.config is not None
     info = dataset_info(gathered.config, gathered.built)
     tables = gathered.tables
     _check_names(tables, info)
     files: dict[str, bytes] = {}
-    rows: dict[str, list[list[Any]]] = {}
+
+    def add(name: str, data: bytes, key: str | None = None) -> None:
+        files[name] = data
+        deflater.add(name, data, key)
+
+    outputs: dict[str, TableOutput] = {}
     resources = []
     for name, table in tables.items():
-        rows[name], files[f"{name}.csv"], files[f"{name}.json"] = publish_table(
-            gathered.records, table)
-        resources.append(_resource(table, f"{name}.csv", files[f"{name}.csv"]))
-    files["datapackage.json"] = _json(datapackage(info, resources))
+        output = outputs[name] = publish_table(gathered.records, table, cache.tables.get(name))
+        add(f"{name}.csv", output.csv, output.csv_hash)
+        add(f"{name}.json", output.json, output.json_hash)
+        resources.append(_resource(table, f"{name}.csv", output))
+    add("datapackage.json", _json(datapackage(info, resources)))
     database = f"{info.name}.sqlite"
-    files[database] = sqlite_bytes(tables, rows)
-    files["metadata.json"] = _json(datasette_metadata(info, info.name, tables))
+    add(database, cache.database.publish(tables, {name: o.rows for name, o in outputs.items()},
+                                         {name: o.key for name, o in outputs.items()}))
+    add("metadata.json", _json(datasette_metadata(info, info.name, tables)))
 
     package_files = _package_downloads(files, database)
     table_files = {name: _table_downloads(table, files) for name, table in tables.items()}
     views = table_views(tables, gathered.config, table_files)
-    bundle = dict(files)
     downloads = package_files + [d for name in tables for d in table_files[name]]
-    bundle["README.md"] = readme(info, views, downloads).encode("utf-8")
-    bundle["CITATION.cff"] = citation_cff(info).encode("utf-8")
+    extra = {"README.md": readme(info, views, downloads).encode("utf-8"),
+             "CITATION.cff": citation_cff(info).encode("utf-8")}
+    for name, data in extra.items():
+        deflater.add(name, data)
     archive = f"{info.name}.zip"
-    files[archive] = zip_bytes(info.name, bundle, info.created)
+    try:
+        members, kept = deflater.members()
+        files[archive] = archive_bytes(info.name, members, info.created)
+    except TooLarge:  # Zip64: written by zipfile, every member compressed again
+        kept = {}
+        files[archive] = zipfile_bytes(info.name, {**files, **extra}, info.created)
+    cache.tables, cache.members = outputs, kept
     package_files.insert(0, Download(
         archive, "Zip", "application/zip", len(files[archive]),
         "every file of the dataset, with a README.md and a CITATION.cff"))
     files["index.html"] = render_codebook(env, gathered, info, views, package_files, charts)
     log.info("data: %d tables, %d files", len(tables), len(files))
-    return {DATA + name: data for name, data in files.items()}
+    return files

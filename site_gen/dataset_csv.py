@@ -13,7 +13,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from site_gen.tables import Table
@@ -43,6 +43,10 @@ _CHECKS = {
     "boolean": lambda v: isinstance(v, bool),
     "year": lambda v: isinstance(v, int) and not isinstance(v, bool),
 }
+_EXACT: dict[str, set[type]] = {  # exact types that pass _CHECKS (numbers: when finite)
+    "string": {str}, "date": {str}, "integer": {int}, "number": {int, float},
+    "boolean": {bool}, "year": {int},
+}
 
 
 def field_types(table: Table) -> list[tuple[str, str]]:
@@ -51,23 +55,46 @@ def field_types(table: Table) -> list[tuple[str, str]]:
     return [(c, types.get(c, "string")) for c in table.columns]
 
 
-def typed_rows(table: Table) -> list[list[Any]]:
-    """The table's cells in column order, each checked against its declared type."""
-    columns = field_types(table)
-    rows = []
+def _first_bad(table: Table, columns: list[tuple[str, str]]) -> None:
+    """Raise for the first cell, row by row, whose value is not of its column's type."""
     for number, row in enumerate(table.rows, start=1):
-        cells = []
         for column, kind in columns:
             value = row.get(column)
-            if value == "":
-                value = None  # the schemas' only missing value
             check = _CHECKS.get(kind)
-            if value is not None and check is not None and not check(value):
+            if value not in (None, "") and check is not None and not check(value):
                 raise PublishError(f"{table.name} row {number}, column {column}: "
                                    f"{value!r} is not a {kind}")
-            cells.append(value)
-        rows.append(cells)
-    return rows
+
+
+def _column_fits(values: list[Any], kind: str) -> bool:
+    """Whether every value is of the column's type, judged by the exact types present."""
+    present = set(map(type, values)) - {type(None)}
+    allowed = _EXACT.get(kind)
+    if allowed is None:
+        return True
+    if not present <= allowed:
+        return False
+    return kind != "number" or float not in present or all(
+        math.isfinite(v) for v in values if type(v) is float)
+
+
+def typed_rows(table: Table) -> list[tuple[Any, ...]]:
+    """The table's cells in column order, each checked against its declared type.
+
+    Read column by column: a column whose values all have an accepted exact type needs no
+    check of each cell; otherwise the cells are checked one by one to name the first."""
+    columns = field_types(table)
+    cells = []
+    for column, kind in columns:
+        values = [row.get(column) for row in table.rows]
+        if "" in values:
+            values = [None if value == "" else value for value in values]
+        if not _column_fits(values, kind):
+            _first_bad(table, columns)
+        cells.append(values)
+    if not cells:
+        return [() for _ in table.rows]
+    return list(zip(*cells, strict=True))
 
 
 def allows(constraints: dict[str, Any]) -> Callable[[str], bool]:
@@ -105,16 +132,32 @@ def csv_cell(value: Any, kind: str, rules: Callable[[str], bool] | None = None) 
     return str(value)
 
 
-def csv_bytes(table: Table, rows: list[list[Any]]) -> bytes:
+def _csv_column(values: Sequence[Any], kind: str,
+                rules: Callable[[str], bool]) -> Sequence[Any]:
+    """csv_cell of each value, leaving alone what the csv writer already writes the same way:
+    None, integers, floats and text that needs no apostrophe."""
+    present = set(map(type, values))
+    if bool in present or not present <= {str, int, float, type(None)}:
+        return [csv_cell(value, kind, rules) for value in values]
+    if kind != "string" or str not in present:
+        return values
+    return [csv_cell(value, kind, rules)
+            if type(value) is str and value.startswith(FORMULA_STARTS) else value
+            for value in values]
+
+
+def csv_bytes(table: Table, rows: list[tuple[Any, ...]]) -> bytes:
     """RFC 4180 CSV with a header row, encoded as UTF-8."""
     kinds = [kind for _, kind in field_types(table)]
     raw = {f.get("name"): f.get("constraints") or {} for f in table.spec.schema.get("fields", [])}
     rules = [allows(raw.get(column, {})) for column in table.columns]
+    cells = zip(*rows, strict=True)  # column by column; nothing at all when there are no rows
+    columns = [_csv_column(values, kind, rule)
+               for values, kind, rule in zip(cells, kinds, rules, strict=False)]
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator=LINE_END, quoting=csv.QUOTE_MINIMAL)
     writer.writerow(table.columns)
-    writer.writerows([csv_cell(v, k, r) for v, k, r in zip(row, kinds, rules, strict=True)]
-                     for row in rows)
+    writer.writerows(zip(*columns, strict=True) if columns else ([] for _ in rows))
     return out.getvalue().encode("utf-8")
 
 
@@ -124,10 +167,11 @@ def csv_row_count(data: bytes) -> int:
     return sum(1 for _ in reader) - 1
 
 
-def json_bytes(table: Table, rows: list[list[Any]]) -> bytes:
+def json_bytes(table: Table, rows: list[tuple[Any, ...]]) -> bytes:
     """A list of row objects, one per line, keys in column order, null for empty cells."""
-    lines = [json.dumps(dict(zip(table.columns, row, strict=True)), ensure_ascii=False,
-                        separators=(",", ":"), allow_nan=False) for row in rows]
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+    columns = table.columns
+    lines = [encode(dict(zip(columns, row, strict=True))) for row in rows]
     if not lines:
         return b"[]\n"
     return ("[\n" + ",\n".join(lines) + "\n]\n").encode("utf-8")

@@ -1,16 +1,9 @@
-"""The all-in-one download: every data file plus a README and a citation, as a reproducible zip."""
+"""The README of the all-in-one download (the zip itself is made by dataset_archive)."""
 
 from __future__ import annotations
 
-import io
-import zipfile
-from datetime import datetime
-
 from site_gen.codebook import CSV_RULES, Download, FieldView, TableView
 from site_gen.dataset_meta import DatasetInfo
-
-ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
-FILE_MODE = 0o100644
 
 
 def _md(text: str) -> str:
@@ -63,21 +56,3 @@ def readme(info: DatasetInfo, tables: list[TableView], downloads: list[Download]
         lines += [_field_line(view) for view in table.fields]
         lines.append("")
     return "\n".join(lines)
-
-
-def _stamp(when: datetime) -> tuple[int, int, int, int, int, int]:
-    stamp = (when.year, when.month, when.day, when.hour, when.minute, when.second)
-    return max(stamp, ZIP_EPOCH)
-
-
-def zip_bytes(folder: str, files: dict[str, bytes], when: datetime) -> bytes:
-    """A zip of `files` under `folder/`: sorted entries, fixed time and permissions."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name in sorted(files):
-            entry = zipfile.ZipInfo(f"{folder}/{name}", date_time=_stamp(when))
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.create_system = 3  # Unix, so that the permissions below are read
-            entry.external_attr = FILE_MODE << 16
-            archive.writestr(entry, files[name])
-    return buffer.getvalue()

@@ -203,10 +203,12 @@ def load_state(project: Path, out: Path) -> BuildState | None:
 
 
 def save_state(project: Path, out: Path, state: BuildState) -> None:
-    """Save the state for the next command-line build, without the parsed records: parsing
-    10,000 files again is faster than unpickling them."""
+    """Save the state for the next command-line build, without the parsed records or the
+    rendered cards: parsing 10,000 files again is faster than unpickling them, and the cards
+    would triple the file."""
     state = replace(state, gather=GatherCache(files={}, rows=state.gather.rows,
-                                              checks=state.gather.checks))
+                                              checks=state.gather.checks),
+                    memo=replace(state.memo, components={}))
     path = _state_path(project, out)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")

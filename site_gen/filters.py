@@ -168,6 +168,12 @@ COMPONENTS = {
     "quote_card": ("includes/quote.html", "quote"),
     "citation": ("includes/citation.html", "source"),
 }
+# The same components for a whole list of records: `{{ events|event_items }}`.
+COMPONENT_LISTS = {
+    "event_items": COMPONENTS["event_item"],
+    "figure_cards": COMPONENTS["figure_card"],
+    "quote_cards": COMPONENTS["quote_card"],
+}
 
 
 def component(template: str, name: str) -> Callable[..., Markup]:
@@ -184,6 +190,25 @@ def component(template: str, name: str) -> Callable[..., Markup]:
             cache[key] = Markup(page.render({"site": context["site"], "root": root,
                                              name: entry}))
         return cache[key]
+
+    return render
+
+
+def components(template: str, name: str) -> Callable[..., Markup]:
+    """A filter that renders the component of each record of a list, each followed by a
+    newline, as a loop writing one component per line does; each is cached like `component`."""
+    one = component(template, name)
+
+    @pass_context
+    def render(context: Context, entries: Any) -> Markup:
+        key = (template, context["root"])
+        parts = []
+        for entry in entries or ():
+            markup = entry.rendered.get(key)
+            parts.append(markup if markup is not None else one(context, entry))
+        if parts:
+            parts.append("")  # a newline after the last one too, in the same join
+        return Markup("\n".join(parts))
 
     return render
 
@@ -241,3 +266,5 @@ def register(env: Environment) -> None:
     env.filters["chart_compact"] = chart_component("includes/chart_compact.html")
     for filter_name, (template, name) in COMPONENTS.items():
         env.filters[filter_name] = component(template, name)
+    for filter_name, (template, name) in COMPONENT_LISTS.items():
+        env.filters[filter_name] = components(template, name)

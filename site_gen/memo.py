@@ -62,6 +62,9 @@ class Memo:
     previous: dict[str, str] = field(default_factory=dict)
     current: dict[str, str] = field(default_factory=dict)
     kept: set[str] = field(default_factory=set)
+    # The markup of records' components (cards, list items) by the key of what they show:
+    # the last render's, for the next one to reuse.
+    components: dict[str, dict[Any, Any]] = field(default_factory=dict)
 
     def keep(self, path: str, key: str) -> bool:
         """Record the key of `path`; True when the previous build made it from the same."""
@@ -73,7 +76,7 @@ class Memo:
 
     def next(self) -> Memo:
         """The memo for the build after this one succeeds."""
-        return Memo(previous=dict(self.current))
+        return Memo(previous=dict(self.current), components=self.components)
 
 
 def chart_key(chart: Any) -> str:

@@ -17,6 +17,7 @@ from site_gen.site_model import Entry, SiteModel, unique
 from site_gen.theme import base_context
 from site_gen.views import (
     ChartIndex,
+    Others,
     actors_by_kind,
     group_members,
     home_context,
@@ -58,6 +59,7 @@ class PageWriter:
         self._templates: dict[str, Template] = {}
         self._near_cache: dict[int, frozenset[int]] = {}
         self._signatures: dict[int, int] = {}
+        self._groups: dict[int, tuple[list[Entry], frozenset[int], int]] = {}
 
     def template(self, name: str) -> Template:
         if name not in self._templates:
@@ -75,17 +77,64 @@ class PageWriter:
         """Versions of what a record's page shows: the record, the records it names and
         that name it, and the names those cards show in turn; and its charts."""
         signatures: set[int] = set(self._near(entry))
+        covers: list[tuple[frozenset[int], int]] = []
         charts: set[str] = set()
         for value in context.values():
-            for item in value if isinstance(value, list) else [value]:
+            if isinstance(value, Others) and value.left_out is entry:
+                # The group less this record, with this record's own: the whole group.
+                covers.append(self._group_near(value.group))
+                continue
+            for item in value if isinstance(value, list | Others) else [value]:
                 target = item[0] if isinstance(item, tuple) else item
                 if isinstance(target, Entry):
                     signatures |= self._near(target)
                 elif hasattr(target, "spec_path"):
                     charts.add(self.chart_keys.get(target.id, target.id))
-        # An order-free sum of 64-bit signatures: one number for the set, cheap to make.
-        total = sum(signatures) % (1 << 64)
-        return [f"{total:016x}/{len(signatures)}", *sorted(charts)]
+        # An order-free sum of 64-bit signatures: one number for the set, cheap to make. A
+        # group's sum is made once; only the signatures outside it are added per page.
+        base, total = max(covers, key=lambda cover: len(cover[0]), default=(frozenset(), 0))
+        for cover, _ in covers:
+            if cover is not base:
+                signatures |= cover
+        signatures -= base
+        total = (total + sum(signatures)) % (1 << 64)
+        return [f"{total:016x}/{len(base) + len(signatures)}", *sorted(charts)]
+
+    def _group_near(self, group: list[Entry]) -> tuple[frozenset[int], int]:
+        """The signatures of every card of a group, and their sum, made once per group."""
+        cached = self._groups.get(id(group))
+        if cached is None or cached[0] is not group:
+            union: set[int] = set()
+            for member in group:
+                union |= self._near(member)
+            cached = (group, frozenset(union), sum(union))
+            self._groups[id(group)] = cached
+        return cached[1], cached[2]
+
+    def reuse_components(self) -> None:
+        """Give each record the component markup that the previous render made from the same
+        site, the same record and the same records its card shows."""
+        if self.memo is None:
+            return
+        previous = self.memo.components
+        if previous:
+            for members in self.model.ordered.values():
+                for entry in members:
+                    found = previous.get(self._card_key(entry))
+                    if found is not None:
+                        entry.rendered = found
+
+    def keep_components(self) -> None:
+        """Leave this render's component markup in the memo, for the next render."""
+        if self.memo is None:
+            return
+        self.memo.components = {self._card_key(entry): entry.rendered
+                                for members in self.model.ordered.values()
+                                for entry in members if entry.rendered}
+
+    def _card_key(self, entry: Entry) -> str:
+        near = self._near(entry)
+        return f"{self.fingerprint}/{entry_key(entry)}/{sum(near) % (1 << 64):016x}/{len(near)}"
 
     def _near(self, entry: Entry) -> frozenset[int]:
         """Signatures of what a record's card shows: the record, the records it names and
@@ -187,7 +236,9 @@ def render_pages(model: SiteModel, charts: Any, env: Environment, memo: Memo | N
     chart_keys = {c.id: chart_key(c)
                   for c in getattr(charts, "charts", [])} if memo is not None else {}
     writer = PageWriter(model, env, files, memo, fingerprint, chart_keys)
+    writer.reuse_components()
     index = ChartIndex(charts)
     for group in PAGE_GROUPS:
         group(writer, index)
+    writer.keep_components()
     return files

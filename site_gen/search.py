@@ -20,7 +20,7 @@ from collections import defaultdict
 from typing import Any
 
 from site_gen.filters import date_label
-from site_gen.site_model import Entry, SiteModel
+from site_gen.site_model import Entry, SiteModel, collector_paused
 
 FOLDER = "search-index/"
 CHUNK = 500
@@ -34,9 +34,22 @@ SNIPPET = 160
 
 def words(text: str) -> list[str]:
     """Fold case and accents and split into words; search.js does the same in the browser."""
+    if text.isascii():  # nothing to decompose: folding is lowering
+        return WORD.findall(text.lower())
     folded = unicodedata.normalize("NFKD", text.casefold())
-    folded = "".join(c for c in folded if not unicodedata.combining(c))
-    return WORD.findall(folded)
+    return WORD.findall(folded.translate(_MARKS))
+
+
+class _Marks(dict[int, int | None]):
+    """A translation table that drops combining marks, filled in as characters are met."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        self[code] = kept
+        return kept
+
+
+_MARKS = _Marks()
 
 
 def shard_key(word: str) -> str:
@@ -79,7 +92,11 @@ def build_search(model: SiteModel, known: dict[str, frozenset[str]] | None = Non
 
     `known` maps texts to their words; a long-lived builder passes the same dict to every
     build so that only new texts are split again."""
-    known = {} if known is None else known
+    with collector_paused():
+        return _index_files(model, {} if known is None else known)
+
+
+def _index_files(model: SiteModel, known: dict[str, frozenset[str]]) -> dict[str, bytes]:
     docs: list[list[str]] = []
     postings: dict[str, list[int]] = defaultdict(list)
     for collection in KINDS:

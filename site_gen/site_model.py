@@ -7,7 +7,9 @@ ready before the first page renders.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import gc
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,8 +118,26 @@ def unique(items: Iterable[Any]) -> list[Any]:
     return list(seen.values())
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Keep the cyclic garbage collector off while many long-lived objects and next to no
+    garbage are made: each of its full passes would walk every object of the build."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build_model(tables: dict[str, Table], catalog: Catalog, config: SiteConfig) -> SiteModel:
     """Index every record once, then resolve references and backlinks with dict lookups."""
+    with collector_paused():
+        return _build_model(tables, catalog, config)
+
+
+def _build_model(tables: dict[str, Table], catalog: Catalog, config: SiteConfig) -> SiteModel:
     entries: dict[str, dict[str, Entry]] = {}
     for collection in COLLECTIONS:
         links = [link for link in catalog.links_of(collection)]

@@ -5,9 +5,9 @@ Templates only loop and test; every grouping, order and choice is made here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from site_gen.filters import humanize
 from site_gen.site_model import SORT_KEYS, Entry, SiteModel, unique
@@ -35,6 +35,35 @@ class ChartIndex:
 
     def of_kind(self, kind: str) -> list[Any]:
         return self.by_kind.get(kind, [])
+
+
+class Others(Sequence[Entry]):
+    """The members of a group but one, in the group's order, without copying the group: a
+    figure's competing claims are its group less itself, and groups grow with the fact base."""
+
+    def __init__(self, group: list[Entry], left_out: Entry) -> None:
+        self.group = group
+        self.left_out = left_out
+        self._count = sum(1 for member in group if member is not left_out)
+        self._members: list[Entry] | None = None
+
+    def __iter__(self) -> Iterator[Entry]:
+        left_out = self.left_out
+        return (member for member in self.group if member is not left_out)
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> Entry: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Entry]: ...
+
+    def __getitem__(self, index: int | slice) -> Entry | list[Entry]:
+        if self._members is None:
+            self._members = list(self)
+        return self._members[index]
 
 
 def figure_charts(charts: ChartIndex, figures: Iterable[Entry]) -> list[Any]:
@@ -195,8 +224,7 @@ def record_context(model: SiteModel, charts: ChartIndex, entry: Entry,
     if entry.collection == "figures":
         slug = entry.fields.get("group")
         return {"superseded_by": entry.cited_by("figures", "supersedes"),
-                "competing": [f for f in groups.get(str(slug), []) if f is not entry]
-                if slug else [],
+                "competing": Others(groups.get(str(slug), []), entry) if slug else [],
                 "charts": list(charts.for_figure(entry.id))}
     if entry.collection == "actors":
         return {"quotes": entry.cited_by("quotes", "speaker"),

@@ -1,0 +1,124 @@
+"""Record components rendered once: list filters, a group less one record, reuse across builds."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from golden.support import SITE, StandInCharts
+from test_render_scale import synthetic_project
+
+from site_gen.memo import Memo
+from site_gen.render import render_site, site_model
+from site_gen.render_pages import PageWriter
+from site_gen.site_model import SiteModel
+from site_gen.theme import base_context, make_env
+from site_gen.validate import gather
+from site_gen.views import Others, group_members
+
+LOOPS = {  # a list filter and the loop of single components it stands for
+    "figure_cards": ("figures", "{% for x in xs %}\n{{ x|figure_card }}\n{% endfor %}\n"),
+    "event_items": ("events", "{% for x in xs %}\n{{ x|event_item }}\n{% endfor %}\n"),
+    "quote_cards": ("quotes", "{% for x in xs %}\n{{ x|quote_card }}\n{% endfor %}\n"),
+}
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SiteModel]:
+    project = synthetic_project(tmp_path_factory.mktemp("reuse") / "project", 400)
+    gathered = gather(project)
+    assert gathered.ok, gathered.problems[:3]
+    return project, site_model(gathered)
+
+
+@pytest.mark.parametrize("name", sorted(LOOPS))
+def test_a_list_filter_writes_what_a_loop_of_components_writes(
+        synthetic: tuple[Path, SiteModel], name: str) -> None:
+    project, model = synthetic
+    collection, loop = LOOPS[name]
+    env = make_env(project)
+    members = model.ordered[collection][:25]
+    for root_path in ("index.html", "timeline/index.html", "events/e1/index.html"):
+        context = base_context(model.config, root_path)
+        listed = env.from_string(f"<ul>\n{{{{ xs|{name} -}}}}\n</ul>").render(context, xs=members)
+        looped = env.from_string(f"<ul>\n{loop}</ul>").render(context, xs=members)
+        assert listed == looped
+        assert listed.count(f'href="{context["root"]}{collection}/') >= len(members)
+        empty = env.from_string(f"<ul>\n{{{{ xs|{name} -}}}}\n</ul>").render(context, xs=[])
+        assert empty == "<ul>\n</ul>"
+
+
+def test_others_is_the_group_less_one_record(synthetic: tuple[Path, SiteModel]) -> None:
+    _, model = synthetic
+    group = next(g for g in group_members(model).values() if len(g) >= 3)
+    for left_out in group:
+        others = Others(group, left_out)
+        expected = [member for member in group if member is not left_out]
+        assert list(others) == expected
+        assert len(others) == len(expected) and bool(others)
+        assert others[0] is expected[0] and others[-1] is expected[-1]
+        assert others[1:] == expected[1:]
+    assert not Others(group[:1], group[0])
+
+
+def test_a_figure_page_key_counts_its_group_as_the_records_it_lists(
+        synthetic: tuple[Path, SiteModel]) -> None:
+    project, model = synthetic
+    writer = PageWriter(model, make_env(project), {}, Memo(), "print")
+    groups = group_members(model)
+    figures = [f for f in model.ordered["figures"] if f.fields.get("group")]
+    assert figures
+    for figure in figures:
+        group = groups[str(figure.fields["group"])]
+        extra = {"superseded_by": figure.cited_by("figures", "supersedes")}
+        listed = [member for member in group if member is not figure]
+        assert writer.shown(figure, {**extra, "competing": Others(group, figure)}) == \
+            writer.shown(figure, {**extra, "competing": listed})
+    first, second = figures[0], next(f for f in figures[1:] if
+                                     f.fields["group"] != figures[0].fields["group"])
+    assert writer.shown(first, {"competing": Others(groups[str(first.fields["group"])], first)}) \
+        != writer.shown(second, {"competing": Others(groups[str(second.fields["group"])],
+                                                     second)})
+
+
+def test_components_are_reused_until_what_they_show_changes(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(SITE, project)
+    env = make_env(project)
+    memo = Memo()
+    before = site_model(gather(project))
+    render_site(gather(project), StandInCharts(), env, before, memo, "print")
+    memo = memo.next()
+    assert memo.components
+
+    path = project / "content/events/kyiv-strike.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "Missile hits Kyiv TV tower", "Missile strikes the Kyiv TV tower"), encoding="utf-8")
+    gathered = gather(project)
+    after = site_model(gathered)
+    files = render_site(gathered, StandInCharts(), make_env(project), after, memo, "print")
+
+    unchanged = after.entries["events"]["talks"]
+    assert unchanged.rendered and unchanged.rendered is before.entries["events"]["talks"].rendered
+    edited = after.entries["events"]["kyiv-strike"]
+    assert edited.rendered is not before.entries["events"]["kyiv-strike"].rendered
+    assert any("Missile strikes the Kyiv TV tower" in markup
+               for markup in edited.rendered.values())
+    fresh = render_site(gathered, StandInCharts(), make_env(project))
+    for page in ("index.html", "timeline/index.html", "events/index.html"):
+        assert files[page] == fresh[page]
+    assert b"Missile strikes the Kyiv TV tower" in files["timeline/index.html"]
+
+
+def test_a_changed_site_fingerprint_renders_every_component_again(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(SITE, project)
+    memo = Memo()
+    before = site_model(gather(project))
+    render_site(gather(project), StandInCharts(), make_env(project), before, memo, "one")
+    memo = memo.next()
+    after = site_model(gather(project))
+    render_site(gather(project), StandInCharts(), make_env(project), after, memo, "two")
+    talks = after.entries["events"]["talks"]
+    assert talks.rendered and talks.rendered is not before.entries["events"]["talks"].rendered

@@ -146,3 +146,14 @@ def test_an_aborted_staging_leaves_the_site_as_it_was(tmp_path: Path) -> None:
     staging["x.html"] = b"x"
     staging.abort()
     assert not (tmp_path / ".build.new").exists() and not (out / "x.html").exists()
+
+
+def test_an_output_that_is_a_mount_point_is_refused(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The new tree is made beside the output and renamed: it cannot cross file systems."""
+    out = tmp_path / "build"
+    write_tree(out, {"index.html": b"one"})
+    monkeypatch.setattr(os.path, "ismount", lambda path: Path(path) == out)
+    with pytest.raises(OutputError, match="mount point"):
+        write_tree(out, {"index.html": b"two"})
+    assert (out / "index.html").read_bytes() == b"one"

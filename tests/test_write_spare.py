@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from site_gen import write
+from site_gen import write, write_spare
 from site_gen.write import MARKER, SPARE_STATE, StaleOutput, read_build_id, write_tree
 
 
@@ -222,11 +222,23 @@ def test_a_forged_record_cannot_reach_outside_the_spare(tmp_path: Path) -> None:
     write_tree(out, {"a.html": b"1"}, build_id="1")
     write_tree(out, {"a.html": b"2"}, build_id="2")
     spare = spare_of(out)
-    pair = write._Pair.load(spare)
+    pair = write_spare.SpareRecord.load(spare)
     assert pair is not None
+    for forge in ("differ", "live_paths", "folders"):
+        pair.save(spare)
+        forged = write_spare.SpareRecord.load(spare)
+        assert forged is not None
+        if forge == "folders":
+            forged.live.folders.append("../outside")
+            forged.live.keys.extend([1, 2, 3])
+        else:
+            setattr(forged, forge, [*getattr(forged, forge), "../victim.txt"])
+        forged.save(spare)
+        assert write_spare.SpareRecord.load(spare) is None, forge
+    pair.save(spare)
+    assert write_spare.SpareRecord.load(spare) is not None
     pair.differ = [*pair.differ, "../victim.txt"]
     pair.save(spare)
-    assert write._Pair.load(spare) is None
     write_tree(out, {"a.html": b"3"}, build_id="3")
     assert victim.read_bytes() == b"precious" and tree(out) == {"a.html": b"3"}
 
@@ -254,6 +266,151 @@ def test_without_renameat2_the_trees_still_take_turns(tmp_path: Path,
         before = version(n)
     assert roots[2] == roots[4] and roots[3] == roots[5] and roots[2] != roots[3]
     assert sorted(p.name for p in tmp_path.iterdir()) == [".site.old", "site"]
+
+
+# -- what a user may do to the output between builds -----------------------------------------
+
+def write_as_build(out: Path, files: dict[str, bytes], kept: set[str], build_id: str) -> None:
+    """As the build does: keep what it can, and make everything when the output is stale."""
+    try:
+        write_tree(out, {rel: data for rel, data in files.items() if rel not in kept}, kept,
+                   build_id)
+    except StaleOutput:
+        write_tree(out, files, build_id=build_id)
+
+
+def test_folders_made_in_the_site_by_hand_do_not_survive(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    write_tree(out, {"a/x.html": b"1", "b.html": b"b"}, build_id="1")
+    (out / "empty/deeper").mkdir(parents=True)
+    (out / "a/empty").mkdir()
+    roots = []
+    for n in range(2, 7):
+        files = {"a/x.html": str(n).encode(), "b.html": b"b"}
+        write_tree(out, files, build_id=str(n))
+        assert tree(out) == files and folders(out) == {"a"}, n
+        roots.append(os.stat(out).st_ino)
+    assert roots[1] == roots[3] and roots[2] == roots[4], "a spare was not trusted again"
+
+
+def test_a_link_to_a_folder_put_in_the_site_is_removed_not_written_through(
+        tmp_path: Path) -> None:
+    out, victim = tmp_path / "site", tmp_path / "victim"
+    victim.mkdir()
+    write_tree(out, {"p/x.html": b"1"}, build_id="1")
+    (out / "p/evil").symlink_to(victim)
+    for n in range(2, 7):
+        files = {"p/x.html": str(n).encode()}
+        if n >= 4:
+            files["p/evil/index.html"] = b"a page where the link was"
+        write_tree(out, files, build_id=str(n))
+        assert tree(out) == files and not (out / "p/evil").is_symlink(), n
+    assert not any(victim.iterdir()), "a file was written through a link in the spare"
+
+
+@pytest.mark.parametrize("shape", ["link", "folder"])
+@pytest.mark.parametrize("spare_trusted", [True, False])
+@pytest.mark.parametrize("then", ["kept", "written"])
+def test_a_kept_file_turned_into_a_link_or_a_folder_is_not_published(
+        tmp_path: Path, shape: str, spare_trusted: bool, then: str) -> None:
+    out, victim = tmp_path / "site", tmp_path / "secret.txt"
+    victim.write_bytes(b"secret")
+    for n in range(3):
+        write_tree(out, {"a.html": str(n).encode(), "b.html": b"b"}, build_id=str(n))
+    (out / "b.html").unlink()
+    if shape == "link":
+        (out / "b.html").symlink_to(victim)
+    else:
+        (out / "b.html").mkdir()
+    if not spare_trusted:
+        (spare_of(out) / SPARE_STATE).unlink()
+    files = {"a.html": b"3", "b.html": b"b"}
+    write_as_build(out, files, {"b.html"}, "3")
+    assert tree(out) == files and (out / "b.html").stat().st_ino != victim.stat().st_ino
+    b4 = b"b" if then == "kept" else b"b4"
+    write_as_build(out, {"a.html": b"4", "b.html": b4}, {"b.html"} if then == "kept" else set(),
+                   "4")
+    assert tree(out) == {"a.html": b"4", "b.html": b4}
+    write_as_build(out, {"a.html": b"5", "b.html": b4}, {"b.html"}, "5")
+    assert tree(out) == {"a.html": b"5", "b.html": b4}
+
+
+def test_a_folder_of_the_site_turned_into_a_link_is_not_read_through(tmp_path: Path) -> None:
+    out, elsewhere = tmp_path / "site", tmp_path / "elsewhere"
+    files = {"p/x.html": b"x", "q.html": b"1"}
+    write_tree(out, files, build_id="1")
+    shutil.copytree(out / "p", elsewhere)
+    shutil.rmtree(out / "p")
+    (out / "p").symlink_to(elsewhere)
+    for n in range(2, 5):
+        files = {"p/x.html": b"x", "q.html": str(n).encode()}
+        write_tree(out, files, build_id=str(n))
+        assert tree(out) == files and not (out / "p").is_symlink()
+        assert (out / "p/x.html").stat().st_ino != (elsewhere / "x.html").stat().st_ino, \
+            "the site shares a file with a folder outside it"
+
+
+def test_a_top_level_file_replaced_by_hand_does_not_come_back(tmp_path: Path) -> None:
+    """Its folder's times are not kept (they change on every swap): its inode is."""
+    out = tmp_path / "site"
+    for n in range(2):
+        write_tree(out, {"index.html": b"home", "a/x.html": str(n).encode()}, build_id=str(n))
+    (tmp_path / "edited").write_bytes(b"edited by hand")
+    os.replace(tmp_path / "edited", out / "index.html")  # as an editor saves a file
+    write_tree(out, {"a/x.html": b"2"}, {"index.html"}, "2")  # made from the spare
+    assert (out / "index.html").read_bytes() == b"home"
+    for n in range(3, 6):
+        write_tree(out, {"a/x.html": str(n).encode()}, {"index.html"}, str(n))
+        assert (out / "index.html").read_bytes() == b"home", n
+
+
+def test_a_file_put_back_by_hand_with_the_bytes_the_build_makes_is_used(
+        tmp_path: Path) -> None:
+    """As a checkout of a committed output leaves it: other inodes, the bytes of another
+    build, and the build now makes those bytes too."""
+    out = tmp_path / "site"
+    write_tree(out, {"p/x.html": b"old", "q.html": b"1"}, build_id="1")
+    for n in range(2, 4):
+        write_tree(out, {"p/x.html": b"new", "q.html": str(n).encode()}, build_id=str(n))
+    (out / "p/x.html").unlink()
+    (out / "p/x.html").write_bytes(b"old")
+    for n in range(4, 7):
+        files = {"p/x.html": b"old", "q.html": str(n).encode()}
+        write_tree(out, files, build_id=str(n))
+        assert tree(out) == files, n
+
+
+def test_a_spare_replaced_by_a_link_is_not_followed(tmp_path: Path) -> None:
+    out, elsewhere = tmp_path / "site", tmp_path / "elsewhere"
+    before = None
+    for n in range(3):
+        build(out, n, before)
+        before = version(n)
+    spare_of(out).rename(elsewhere)
+    spare_of(out).symlink_to(elsewhere)
+    moved = tree(elsewhere)
+    build(out, 3, before)
+    assert tree(out) == version(3) and not out.is_symlink() and not spare_of(out).is_symlink()
+    assert tree(elsewhere) == moved
+
+
+@pytest.mark.parametrize("how", ["deleted", "renamed"])
+def test_an_output_deleted_or_renamed_by_hand_is_made_again(tmp_path: Path, how: str) -> None:
+    out = tmp_path / "site"
+    before = None
+    for n in range(3):
+        build(out, n, before)
+        before = version(n)
+    if how == "deleted":
+        shutil.rmtree(out)
+    else:
+        out.rename(tmp_path / "moved")
+    write_tree(out, version(3), build_id="b3")
+    assert tree(out) == version(3) and not spare_of(out).exists()
+    if how == "renamed":
+        assert tree(tmp_path / "moved") == version(2)
+    build(out, 4, version(3))
+    assert tree(out) == version(4)
 
 
 # -- a killed build -------------------------------------------------------------------------
@@ -290,6 +447,35 @@ def test_a_spare_changed_halfway_is_rebuilt(tmp_path: Path) -> None:
         build(out, n, before)
         assert tree(out) == version(n)
         before = version(n)
+
+
+def test_a_build_killed_in_the_middle_of_a_swap_without_renameat2_keeps_the_site(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without renameat2 the live site is aside for a moment; the next build puts it back."""
+    out = tmp_path / "site"
+    before = None
+    for n in range(3):
+        build(out, n, before)
+        before = version(n)
+    monkeypatch.setattr(write, "_exchange", lambda a, b: False)
+    rename = os.rename
+    calls = []
+
+    def killed_after_one(a: object, b: object) -> None:
+        calls.append(a)
+        if len(calls) > 1:
+            raise KeyboardInterrupt
+        rename(a, b)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(write.os, "rename", killed_after_one)
+    with pytest.raises(KeyboardInterrupt):
+        build(out, 3, before)
+    monkeypatch.setattr(write.os, "rename", rename)
+    assert not out.exists()
+    write.Staging(out, "next").abort()
+    assert tree(out) == version(2) and read_build_id(out) == "b2"
+    build(out, 3, before)
+    assert tree(out) == version(3)
 
 
 CHILD = textwrap.dedent("""

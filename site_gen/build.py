@@ -150,7 +150,7 @@ class Builder:
             say("render")
             with _timed(timings, "render"):
                 model = site_model(gathered)
-                files.update(render_site(gathered, charts, env, model, memo, fingerprint))
+                render_site(gathered, charts, env, model, memo, fingerprint, files)
             groups: dict[str, tuple[str, list[str]]] = {}
             kept = set(memo.kept)
             whole = digest([inputs, *sorted(chart_key(c) for c in charts.charts)])

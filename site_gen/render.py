@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import MutableMapping
 from typing import Any
 
 from jinja2 import Environment
@@ -26,8 +27,11 @@ def site_model(gathered: Gathered) -> SiteModel:
 
 def render_site(gathered: Gathered, charts: Any, env: Environment,
                 model: SiteModel | None = None, memo: Memo | None = None,
-                fingerprint: str = "") -> dict[str, bytes]:
-    """Every page of the site (HTML, record JSON, feed, sitemap, robots, 404) by output path.
+                fingerprint: str = "",
+                files: MutableMapping[str, bytes] | None = None) -> MutableMapping[str, bytes]:
+    """Every page of the site (HTML, record JSON, feed, sitemap, robots, 404) by output path,
+    put into `files` (empty until now; it may write each page to disk as it comes and keep
+    only the paths) or a new dict.
 
     With a memo, pages made from unchanged inputs are left out and listed in `memo.kept`."""
     model = model or site_model(gathered)
@@ -35,7 +39,7 @@ def render_site(gathered: Gathered, charts: Any, env: Environment,
     gc.freeze()
     try:
         with template_problems(gathered.project):
-            files = render_pages(model, charts, env, memo, fingerprint)
+            files = render_pages(model, charts, env, memo, fingerprint, files)
             pages = sorted([*files, *(memo.kept if memo is not None else ())])
             files.update(render_feeds(model, env, pages, gathered.built))
     finally:

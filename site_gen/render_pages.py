@@ -6,7 +6,7 @@ Each record also gets its JSON twin at `<collection>/<id>.json`, linked from its
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from jinja2 import Environment, Template
@@ -44,7 +44,7 @@ class PageWriter:
     the previous build's is not rendered again: the write stage keeps the previous file.
     """
 
-    def __init__(self, model: SiteModel, env: Environment, files: dict[str, bytes],
+    def __init__(self, model: SiteModel, env: Environment, files: MutableMapping[str, bytes],
                  memo: Memo | None = None, fingerprint: str = "",
                  chart_keys: dict[str, str] | None = None) -> None:
         self.model = model
@@ -227,12 +227,14 @@ def _refs(entry: Entry) -> list[Entry]:
 
 
 def render_pages(model: SiteModel, charts: Any, env: Environment, memo: Memo | None = None,
-                 fingerprint: str = "") -> dict[str, bytes]:
-    """Every HTML page of the site and every record's JSON, keyed by output path.
+                 fingerprint: str = "",
+                 files: MutableMapping[str, bytes] | None = None) -> MutableMapping[str, bytes]:
+    """Every HTML page of the site and every record's JSON, keyed by output path, put into
+    `files` (which may write each to disk as it comes) or a new dict.
 
     With a memo, pages whose inputs are unchanged are left out of the result and listed in
     `memo.kept`."""
-    files: dict[str, bytes] = {}
+    files = {} if files is None else files
     chart_keys = {c.id: chart_key(c)
                   for c in getattr(charts, "charts", [])} if memo is not None else {}
     writer = PageWriter(model, env, files, memo, fingerprint, chart_keys)

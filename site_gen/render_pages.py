@@ -17,7 +17,6 @@ from site_gen.site_model import Entry, SiteModel, unique
 from site_gen.theme import base_context
 from site_gen.views import (
     ChartIndex,
-    Others,
     actors_by_kind,
     group_members,
     home_context,
@@ -59,7 +58,6 @@ class PageWriter:
         self._templates: dict[str, Template] = {}
         self._near_cache: dict[int, frozenset[int]] = {}
         self._signatures: dict[int, int] = {}
-        self._groups: dict[int, tuple[list[Entry], frozenset[int], int]] = {}
 
     def template(self, name: str) -> Template:
         if name not in self._templates:
@@ -75,41 +73,24 @@ class PageWriter:
 
     def shown(self, entry: Entry, context: dict[str, Any]) -> list[str]:
         """Versions of what a record's page shows: the record, the records it names and
-        that name it, and the names those cards show in turn; and its charts."""
+        that name it, and the names those cards show in turn; its charts; and the counts and
+        words its context gives beside them."""
         signatures: set[int] = set(self._near(entry))
-        covers: list[tuple[frozenset[int], int]] = []
         charts: set[str] = set()
-        for value in context.values():
-            if isinstance(value, Others) and value.left_out is entry:
-                # The group less this record, with this record's own: the whole group.
-                covers.append(self._group_near(value.group))
+        plain: list[str] = []
+        for name, value in context.items():
+            if isinstance(value, int | str):
+                plain.append(f"{name}={value}")
                 continue
-            for item in value if isinstance(value, list | Others) else [value]:
+            for item in value if isinstance(value, list) else [value]:
                 target = item[0] if isinstance(item, tuple) else item
                 if isinstance(target, Entry):
                     signatures |= self._near(target)
                 elif hasattr(target, "spec_path"):
                     charts.add(self.chart_keys.get(target.id, target.id))
-        # An order-free sum of 64-bit signatures: one number for the set, cheap to make. A
-        # group's sum is made once; only the signatures outside it are added per page.
-        base, total = max(covers, key=lambda cover: len(cover[0]), default=(frozenset(), 0))
-        for cover, _ in covers:
-            if cover is not base:
-                signatures |= cover
-        signatures -= base
-        total = (total + sum(signatures)) % (1 << 64)
-        return [f"{total:016x}/{len(base) + len(signatures)}", *sorted(charts)]
-
-    def _group_near(self, group: list[Entry]) -> tuple[frozenset[int], int]:
-        """The signatures of every card of a group, and their sum, made once per group."""
-        cached = self._groups.get(id(group))
-        if cached is None or cached[0] is not group:
-            union: set[int] = set()
-            for member in group:
-                union |= self._near(member)
-            cached = (group, frozenset(union), sum(union))
-            self._groups[id(group)] = cached
-        return cached[1], cached[2]
+        # An order-free sum of 64-bit signatures: one number for the set, cheap to make.
+        total = sum(signatures) % (1 << 64)
+        return [f"{total:016x}/{len(signatures)}", *sorted(charts), *plain]
 
     def reuse_components(self) -> None:
         """Give each record the component markup that the previous render made from the same

@@ -5,9 +5,10 @@ Templates only loop and test; every grouping, order and choice is made here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, overload
+from typing import Any
 
 from site_gen.filters import humanize
 from site_gen.site_model import SORT_KEYS, Entry, SiteModel, unique
@@ -15,6 +16,11 @@ from site_gen.site_model import SORT_KEYS, Entry, SiteModel, unique
 EVENT_ROLES = (("actors", "involved"), ("claimed_by", "claims"), ("disputed_by", "disputes"))
 LATEST = 5
 HEADLINE_CHARTS = 3
+# The other claims of its group that a figure page shows in full. A quantity tracked daily
+# by several claimants gathers hundreds of claims, and a page listing them all makes the
+# figure pages grow with the square of the group; ten neighbours in time are enough to
+# compare, and the figures index lists the whole group.
+NEAREST_CLAIMS = 10
 COLLECTION_TITLES = {"events": "Events", "figures": "Figures", "quotes": "Quotes",
                      "actors": "Actors", "places": "Places", "sources": "Sources"}
 
@@ -37,33 +43,21 @@ class ChartIndex:
         return self.by_kind.get(kind, [])
 
 
-class Others(Sequence[Entry]):
-    """The members of a group but one, in the group's order, without copying the group: a
-    figure's competing claims are its group less itself, and groups grow with the fact base."""
+def nearest_claims(group: list[Entry], entry: Entry,
+                   bound: int = NEAREST_CLAIMS) -> list[Entry]:
+    """Up to `bound` members of a group (sorted by SORT_KEYS["figures"]) other than `entry`:
+    those just before and just after it by date, in the group's order."""
+    if len(group) <= bound + 1:
+        return [member for member in group if member is not entry]
+    key = SORT_KEYS["figures"]
+    at = bisect_left(group, key(entry), key=key)
+    start = min(max(at - bound // 2, 0), len(group) - bound - 1)
+    return [member for member in group[start:start + bound + 1] if member is not entry]
 
-    def __init__(self, group: list[Entry], left_out: Entry) -> None:
-        self.group = group
-        self.left_out = left_out
-        self._count = sum(1 for member in group if member is not left_out)
-        self._members: list[Entry] | None = None
 
-    def __iter__(self) -> Iterator[Entry]:
-        left_out = self.left_out
-        return (member for member in self.group if member is not left_out)
-
-    def __len__(self) -> int:
-        return self._count
-
-    @overload
-    def __getitem__(self, index: int) -> Entry: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Entry]: ...
-
-    def __getitem__(self, index: int | slice) -> Entry | list[Entry]:
-        if self._members is None:
-            self._members = list(self)
-        return self._members[index]
+def group_chart(charts: list[Any], slug: str) -> Any:
+    """The first of a figure's charts that plots its whole group, or None."""
+    return next((chart for chart in charts if getattr(chart, "group", None) == slug), None)
 
 
 def figure_charts(charts: ChartIndex, figures: Iterable[Entry]) -> list[Any]:
@@ -222,10 +216,7 @@ def record_context(model: SiteModel, charts: ChartIndex, entry: Entry,
         return {"figures": entry.cited_by("figures", "event"),
                 "quotes": entry.cited_by("quotes", "event")}
     if entry.collection == "figures":
-        slug = entry.fields.get("group")
-        return {"superseded_by": entry.cited_by("figures", "supersedes"),
-                "competing": Others(groups.get(str(slug), []), entry) if slug else [],
-                "charts": list(charts.for_figure(entry.id))}
+        return figure_context(charts, entry, groups)
     if entry.collection == "actors":
         return {"quotes": entry.cited_by("quotes", "speaker"),
                 "addressed": entry.cited_by("quotes", "audience"),
@@ -243,3 +234,18 @@ def record_context(model: SiteModel, charts: ChartIndex, entry: Entry,
                 "figures": entry.cited_by("figures", "source"),
                 "quotes": entry.cited_by("quotes", "source")}
     return {}
+
+
+def figure_context(charts: ChartIndex, entry: Entry,
+                   groups: dict[str, list[Entry]]) -> dict[str, Any]:
+    """A figure page's lists: what supersedes it, its charts, and the nearest other claims of
+    its group with the size of the group when not all are shown."""
+    slug = entry.fields.get("group")
+    group = groups.get(str(slug), []) if slug else []
+    competing = nearest_claims(group, entry)
+    own_charts = list(charts.for_figure(entry.id))
+    more = len(competing) < len(group) - 1
+    return {"superseded_by": entry.cited_by("figures", "supersedes"),
+            "competing": competing, "charts": own_charts,
+            "group_size": len(group) if more else 0,
+            "group_chart": group_chart(own_charts, str(slug)) if more else None}

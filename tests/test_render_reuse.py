@@ -1,4 +1,4 @@
-"""Record components rendered once: list filters, a group less one record, reuse across builds."""
+"""Record components rendered once: list filters, a group's nearest claims, reuse across builds."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from site_gen.render_pages import PageWriter
 from site_gen.site_model import SiteModel
 from site_gen.theme import base_context, make_env
 from site_gen.validate import gather
-from site_gen.views import Others, group_members
+from site_gen.views import group_members, nearest_claims
 
 LOOPS = {  # a list filter and the loop of single components it stands for
     "figure_cards": ("figures", "{% for x in xs %}\n{{ x|figure_card }}\n{% endfor %}\n"),
@@ -49,37 +49,29 @@ def test_a_list_filter_writes_what_a_loop_of_components_writes(
         assert empty == "<ul>\n</ul>"
 
 
-def test_others_is_the_group_less_one_record(synthetic: tuple[Path, SiteModel]) -> None:
+def test_a_small_group_shows_all_its_other_claims(synthetic: tuple[Path, SiteModel]) -> None:
     _, model = synthetic
     group = next(g for g in group_members(model).values() if len(g) >= 3)
     for left_out in group:
-        others = Others(group, left_out)
-        expected = [member for member in group if member is not left_out]
-        assert list(others) == expected
-        assert len(others) == len(expected) and bool(others)
-        assert others[0] is expected[0] and others[-1] is expected[-1]
-        assert others[1:] == expected[1:]
-    assert not Others(group[:1], group[0])
+        assert nearest_claims(group, left_out) == [m for m in group if m is not left_out]
+    assert not nearest_claims(group[:1], group[0])
 
 
-def test_a_figure_page_key_counts_its_group_as_the_records_it_lists(
+def test_a_figure_page_key_counts_the_claims_it_lists(
         synthetic: tuple[Path, SiteModel]) -> None:
     project, model = synthetic
     writer = PageWriter(model, make_env(project), {}, Memo(), "print")
     groups = group_members(model)
     figures = [f for f in model.ordered["figures"] if f.fields.get("group")]
     assert figures
-    for figure in figures:
-        group = groups[str(figure.fields["group"])]
-        extra = {"superseded_by": figure.cited_by("figures", "supersedes")}
-        listed = [member for member in group if member is not figure]
-        assert writer.shown(figure, {**extra, "competing": Others(group, figure)}) == \
-            writer.shown(figure, {**extra, "competing": listed})
     first, second = figures[0], next(f for f in figures[1:] if
                                      f.fields["group"] != figures[0].fields["group"])
-    assert writer.shown(first, {"competing": Others(groups[str(first.fields["group"])], first)}) \
-        != writer.shown(second, {"competing": Others(groups[str(second.fields["group"])],
-                                                     second)})
+    first_key = writer.shown(first, {"competing": nearest_claims(
+        groups[str(first.fields["group"])], first)})
+    assert first_key != writer.shown(second, {"competing": nearest_claims(
+        groups[str(second.fields["group"])], second)})
+    assert first_key != writer.shown(first, {"competing": nearest_claims(
+        groups[str(first.fields["group"])], first), "group_size": 40})
 
 
 def test_components_are_reused_until_what_they_show_changes(tmp_path: Path) -> None:

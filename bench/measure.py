@@ -3,7 +3,7 @@
 Peak memory is taken two ways: ru_maxrss from wait4 (the largest single process of the build,
 children included, as getrusage(RUSAGE_CHILDREN) would give it) and the sum of the resident
 sets of the build's whole process group, sampled every `interval` seconds (what the machine
-actually had to hold while helpers such as pagefind ran beside the Python process). The
+actually had to hold while child processes, such as the chart worker, ran beside it). The
 sampler also ends a build that runs past its timeout or holds more than `max_rss_mb`.
 """
 

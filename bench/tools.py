@@ -74,6 +74,11 @@ class SiteGen(Tool):
     def caches(self) -> list[Path]:
         return [self.site.parent / f"{self.site.name}-site-gen-cache"]
 
+    def clean(self, scenario: str) -> None:
+        super().clean(scenario)
+        if scenario in ("cold", "warm"):  # the spare tree beside the output is output too
+            _rm(self.out.parent / f".{self.out.name}.old")
+
     def command(self) -> list[str]:
         return [sys.executable, "-m", "site_gen", "-v", "build", str(self.site),
                 "--out", str(self.out)]

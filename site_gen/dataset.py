@@ -8,17 +8,15 @@ table's row count is checked against the records at every step: nothing is dropp
 from __future__ import annotations
 
 import copy
-import gc
 import json
 import logging
 import os
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import jinja2
 
+from site_gen import collector
 from site_gen.codebook import Download, table_views
 from site_gen.codebook_page import render_codebook
 from site_gen.dataset_archive import (
@@ -157,17 +155,6 @@ def _package_downloads(files: dict[str, bytes], database: str) -> list[Download]
     ]
 
 
-@contextmanager
-def _collector_frozen() -> Iterator[None]:
-    """The data stage copies every table several times over but makes no reference cycles:
-    keep the cycle collector off the objects the earlier stages left alive."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
 def publish_data(gathered: Gathered, charts: Charts, env: jinja2.Environment,
                  cache: DataCache | None = None) -> dict[str, bytes]:
     """Every file under data/: CSV, JSON, datapackage.json, SQLite, zip and the codebook.
@@ -177,7 +164,7 @@ def publish_data(gathered: Gathered, charts: Charts, env: jinja2.Environment,
     own = cache is None
     cache = cache if cache is not None else DataCache()
     try:
-        with _collector_frozen(), ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        with collector.frozen(), ThreadPoolExecutor(max_workers=WORKERS) as pool:
             files = _publish(gathered, charts, env, cache, Deflater(pool, cache.members))
     finally:
         if own:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import MutableMapping
 from typing import Any
 
 from jinja2 import Environment
 
+from site_gen import collector
 from site_gen.memo import Memo
 from site_gen.render_errors import template_problems
 from site_gen.render_feeds import render_feeds
@@ -36,13 +36,9 @@ def render_site(gathered: Gathered, charts: Any, env: Environment,
     With a memo, pages made from unchanged inputs are left out and listed in `memo.kept`."""
     model = model or site_model(gathered)
     # Rendering allocates much and frees little: keep the collector off the model's objects.
-    gc.freeze()
-    try:
-        with template_problems(gathered.project):
-            files = render_pages(model, charts, env, memo, fingerprint, files)
-            pages = sorted([*files, *(memo.kept if memo is not None else ())])
-            files.update(render_feeds(model, env, pages, gathered.built))
-    finally:
-        gc.unfreeze()
+    with collector.frozen(), template_problems(gathered.project):
+        files = render_pages(model, charts, env, memo, fingerprint, files)
+        pages = sorted([*files, *(memo.kept if memo is not None else ())])
+        files.update(render_feeds(model, env, pages, gathered.built))
     log.info("rendered %d files for %d records", len(files), model.count())
     return files

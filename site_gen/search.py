@@ -19,8 +19,9 @@ import unicodedata
 from collections import defaultdict
 from typing import Any
 
+from site_gen import collector
 from site_gen.filters import date_label
-from site_gen.site_model import Entry, SiteModel, collector_paused
+from site_gen.site_model import Entry, SiteModel
 
 FOLDER = "search-index/"
 CHUNK = 500
@@ -92,7 +93,7 @@ def build_search(model: SiteModel, known: dict[str, frozenset[str]] | None = Non
 
     `known` maps texts to their words; a long-lived builder passes the same dict to every
     build so that only new texts are split again."""
-    with collector_paused():
+    with collector.paused():
         return _index_files(model, {} if known is None else known)
 
 

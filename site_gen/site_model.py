@@ -7,12 +7,11 @@ ready before the first page renders.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from site_gen import collector
 from site_gen.config import SiteConfig
 from site_gen.filters import figure_value
 from site_gen.records import COLLECTIONS
@@ -118,22 +117,9 @@ def unique(items: Iterable[Any]) -> list[Any]:
     return list(seen.values())
 
 
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Keep the cyclic garbage collector off while many long-lived objects and next to no
-    garbage are made: each of its full passes would walk every object of the build."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def build_model(tables: dict[str, Table], catalog: Catalog, config: SiteConfig) -> SiteModel:
     """Index every record once, then resolve references and backlinks with dict lookups."""
-    with collector_paused():
+    with collector.paused():
         return _build_model(tables, catalog, config)
 
 

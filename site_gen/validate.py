@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import gc
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from site_gen import collector
 from site_gen.check import CheckMemo, check
 from site_gen.clock import build_time
 from site_gen.config import SiteConfig, read_config
@@ -69,22 +67,9 @@ def _check_memo(cache: GatherCache | None) -> CheckMemo | None:
     return cache.checks
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Gathering makes many objects that stay alive and few reference cycles: the cycle
-    collector would only walk over the records again and again, longer the more there are."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def gather(project: Path, cache: GatherCache | None = None) -> Gathered:
     """Run load, check and package; every stage runs so that all problems are reported."""
-    with _collector_paused():
+    with collector.paused():  # gathering makes the records that live to the end
         return _gather(project, cache)
 
 

@@ -49,6 +49,17 @@ def build(out: Path, n: int, before: dict[str, bytes] | None) -> write.WriteStat
     return write_tree(out, made, kept, f"b{n}")
 
 
+def builds(out: Path, count: int) -> dict[str, bytes]:
+    """Builds 0 to count - 1 into out, each keeping what the one before made; the files of
+    the last."""
+    before: dict[str, bytes] | None = None
+    for n in range(count):
+        build(out, n, before)
+        before = version(n)
+    assert before is not None
+    return before
+
+
 def spare_of(out: Path) -> Path:
     return out.parent / f".{out.name}.old"
 
@@ -97,10 +108,7 @@ def test_an_edit_leaves_unchanged_files_untouched(tmp_path: Path) -> None:
 
 def test_a_kept_file_deleted_from_the_site_is_restored(tmp_path: Path) -> None:
     out = tmp_path / "site"
-    before = None
-    for n in range(2):
-        build(out, n, before)
-        before = version(n)
+    before = builds(out, 2)
     (out / "pages/p22/index.html").unlink()  # kept by build 2, unchanged for long
     for n in range(2, 5):
         build(out, n, before)
@@ -135,10 +143,7 @@ def test_a_kept_file_the_last_site_did_not_have_is_stale(tmp_path: Path) -> None
 
 def test_files_added_to_the_site_by_hand_do_not_survive(tmp_path: Path) -> None:
     out = tmp_path / "site"
-    before = None
-    for n in range(2):
-        build(out, n, before)
-        before = version(n)
+    before = builds(out, 2)
     (out / "stray.txt").write_bytes(b"mine")
     (out / "pages/p5/stray.txt").write_bytes(b"mine")
     (out / "newdir").mkdir()
@@ -189,10 +194,7 @@ def damage_spare_gone(spare: Path) -> None:
     damage_marker, damage_state, damage_no_state, damage_spare_gone])
 def test_a_spare_touched_since_is_not_trusted(tmp_path: Path, damage: object) -> None:
     out = tmp_path / "site"
-    before = None
-    for n in range(3):
-        build(out, n, before)
-        before = version(n)
+    before = builds(out, 3)
     damage(spare_of(out))  # type: ignore[operator]
     for n in range(3, 6):
         build(out, n, before)
@@ -203,10 +205,7 @@ def test_a_spare_touched_since_is_not_trusted(tmp_path: Path, damage: object) ->
 
 def test_the_live_site_replaced_by_hand_is_not_trusted(tmp_path: Path) -> None:
     out = tmp_path / "site"
-    before = None
-    for n in range(3):
-        build(out, n, before)
-        before = version(n)
+    builds(out, 3)
     shutil.copytree(out, tmp_path / "copy")
     shutil.rmtree(out)
     (tmp_path / "copy").rename(out)
@@ -382,10 +381,7 @@ def test_a_file_put_back_by_hand_with_the_bytes_the_build_makes_is_used(
 
 def test_a_spare_replaced_by_a_link_is_not_followed(tmp_path: Path) -> None:
     out, elsewhere = tmp_path / "site", tmp_path / "elsewhere"
-    before = None
-    for n in range(3):
-        build(out, n, before)
-        before = version(n)
+    before = builds(out, 3)
     spare_of(out).rename(elsewhere)
     spare_of(out).symlink_to(elsewhere)
     moved = tree(elsewhere)
@@ -397,10 +393,7 @@ def test_a_spare_replaced_by_a_link_is_not_followed(tmp_path: Path) -> None:
 @pytest.mark.parametrize("how", ["deleted", "renamed"])
 def test_an_output_deleted_or_renamed_by_hand_is_made_again(tmp_path: Path, how: str) -> None:
     out = tmp_path / "site"
-    before = None
-    for n in range(3):
-        build(out, n, before)
-        before = version(n)
+    builds(out, 3)
     if how == "deleted":
         shutil.rmtree(out)
     else:
@@ -417,10 +410,7 @@ def test_an_output_deleted_or_renamed_by_hand_is_made_again(tmp_path: Path, how:
 
 def test_an_interrupted_staging_leaves_the_site_and_the_spare(tmp_path: Path) -> None:
     out = tmp_path / "site"
-    before = None
-    for n in range(3):
-        build(out, n, before)
-        before = version(n)
+    before = builds(out, 3)
     live, spare_root = tree(out), os.stat(spare_of(out)).st_ino
     staging = write.Staging(out, "never")
     staging["pages/p1/index.html"] = b"half a build"  # and the process dies here
@@ -435,10 +425,7 @@ def test_an_interrupted_staging_leaves_the_site_and_the_spare(tmp_path: Path) ->
 def test_a_spare_changed_halfway_is_rebuilt(tmp_path: Path) -> None:
     """As a build killed while bringing the spare up to date leaves it."""
     out = tmp_path / "site"
-    before = None
-    for n in range(3):
-        build(out, n, before)
-        before = version(n)
+    before = builds(out, 3)
     spare = spare_of(out)
     (spare / SPARE_STATE).unlink()
     (spare / "pages/p2/index.html").unlink()
@@ -453,10 +440,7 @@ def test_a_build_killed_in_the_middle_of_a_swap_without_renameat2_keeps_the_site
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Without renameat2 the live site is aside for a moment; the next build puts it back."""
     out = tmp_path / "site"
-    before = None
-    for n in range(3):
-        build(out, n, before)
-        before = version(n)
+    before = builds(out, 3)
     monkeypatch.setattr(write, "_exchange", lambda a, b: False)
     rename = os.rename
     calls = []

@@ -8,6 +8,7 @@ rebuild with unchanged charts never calls vl-convert.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -37,8 +38,10 @@ BUNDLE_PATH = "assets/vega/vega-bundle.js"
 NOTICE_PATH = "assets/vega/NOTICE.txt"
 
 
+@functools.cache
 def vegalite_version() -> str | None:
-    """The Vega-Lite version Altair writes specs for, as vl-convert names it (e.g. "6.4")."""
+    """The Vega-Lite version Altair writes specs for, as vl-convert names it (e.g. "6.4");
+    asked for each chart's cache key and drawing, so worked out once."""
     wanted = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
     return wanted if wanted in vl_convert.get_vegalite_versions() else None
 

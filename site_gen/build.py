@@ -23,7 +23,7 @@ from site_gen.chart import make_charts
 from site_gen.chart_draw import Drawer
 from site_gen.chart_output import Drawing
 from site_gen.dataset import DataCache, publish_data
-from site_gen.memo import Memo, chart_key, content_fingerprint, digest, site_fingerprint
+from site_gen.memo import Memo, content_fingerprint, digest, site_fingerprint
 from site_gen.problems import ProblemsFound
 from site_gen.render import render_site, site_model
 from site_gen.search import build_search
@@ -32,7 +32,7 @@ from site_gen.validate import GatherCache, gather
 from site_gen.write import Staging, StaleOutput, WriteStats, check_output, read_build_id
 
 log = logging.getLogger(__name__)
-STATE_VERSION = 2
+STATE_VERSION = 3
 
 
 @dataclass
@@ -52,7 +52,8 @@ class BuildState:
     inputs: str = ""  # site fingerprint, content fingerprint, build time, base URL
     gather: GatherCache = field(default_factory=GatherCache)
     memo: Memo = field(default_factory=Memo)
-    groups: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+    # The files of the data and search stages, which the next build checks are still there.
+    groups: dict[str, list[str]] = field(default_factory=dict)
 
 
 @contextmanager
@@ -130,8 +131,8 @@ class Builder:
         inputs = digest([fingerprint, content_fingerprint(gathered.records),
                          gathered.built.isoformat()])
         if inputs == state.inputs and state.build_id:
-            outputs = [*state.memo.previous, *(p for _, paths in state.groups.values()
-                                               for p in paths)]
+            outputs = [*state.memo.previous,
+                       *(path for paths in state.groups.values() for path in paths)]
             if not all(os.path.isfile(out / path) for path in outputs):
                 raise StaleOutput("a file of the last build is missing")
             kept = len(outputs)
@@ -151,18 +152,15 @@ class Builder:
             with _timed(timings, "render"):
                 model = site_model(gathered)
                 render_site(gathered, charts, env, model, memo, fingerprint, files)
-            groups: dict[str, tuple[str, list[str]]] = {}
-            kept = set(memo.kept)
-            whole = digest([inputs, *sorted(chart_key(c) for c in charts.charts)])
+            # Made from the whole fact base whenever any input changed (an unchanged input
+            # never gets this far); each keeps its own caches of what an edit leaves alone.
+            groups: dict[str, list[str]] = {}
             say("data")
             with _timed(timings, "data"):
-                groups["data"] = self._group(state, "data", whole, files, kept,
-                                             lambda: publish_data(gathered, charts, env,
-                                                                  self.data))
+                groups["data"] = _add(files, publish_data(gathered, charts, env, self.data))
             say("search")
             with _timed(timings, "search"):
-                groups["search"] = self._group(state, "search", whole, files, kept,
-                                               lambda: build_search(model, self.words))
+                groups["search"] = _add(files, build_search(model, self.words))
             files.update(charts.files)
             files.update(assets(project))
             say("chart drawings")
@@ -170,22 +168,15 @@ class Builder:
                 files.update(drawing.files())
             say("write")
             with _timed(timings, "write"):
-                stats = files.commit(kept)
+                stats = files.commit(memo.kept)
         self.state = BuildState(build_id, inputs, state.gather, memo.next(), groups)
-        return BuildResult(out, gathered.records.count(), len(files) + len(kept), stats,
+        return BuildResult(out, gathered.records.count(), len(files) + len(memo.kept), stats,
                            timings)
 
-    @staticmethod
-    def _group(state: BuildState, name: str, key: str, files: MutableMapping[str, bytes],
-               kept: set[str], make: Callable[[], dict[str, bytes]]) -> tuple[str, list[str]]:
-        """Outputs made together from the whole fact base: all kept, or all made again."""
-        previous = state.groups.get(name)
-        if previous is not None and previous[0] == key:
-            kept.update(previous[1])
-            return previous
-        made = make()
-        files.update(made)
-        return key, sorted(made)
+
+def _add(files: MutableMapping[str, bytes], made: dict[str, bytes]) -> list[str]:
+    files.update(made)
+    return sorted(made)
 
 
 def _state_path(project: Path, out: Path) -> Path:

@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from jinja2 import Environment
+
 from site_gen import __version__
 from site_gen.chart import make_charts
 from site_gen.chart_draw import Drawer
@@ -32,7 +34,7 @@ from site_gen.validate import GatherCache, gather
 from site_gen.write import Staging, StaleOutput, WriteStats, check_output, read_build_id
 
 log = logging.getLogger(__name__)
-STATE_VERSION = 3
+STATE_VERSION = 4
 
 
 @dataclass
@@ -89,6 +91,8 @@ class Builder:
         # Each table's data files, remade only when its rows change; a one-off build has no
         # next build in this process to use them (at 100,000 records they hold ~200 MB).
         self.data = DataCache() if long_lived else None
+        # The compiled templates, kept while the site fingerprint (templates included) holds.
+        self.env: tuple[str, Environment] | None = None
 
     def build(self, progress: Callable[[str], None] | None = None) -> BuildResult:
         """Build the site; raise ProblemsFound and write nothing on error."""
@@ -140,7 +144,9 @@ class Builder:
                                timings)
         memo = state.memo
         memo.current, memo.kept = {}, set()
-        env = make_env(project)
+        if self.env is None or self.env[0] != fingerprint:
+            self.env = (fingerprint, make_env(project))
+        env = self.env[1]
         say("chart")
         with _timed(timings, "chart"):
             charts = make_charts(gathered.tables, gathered.config, cache_dir(project), drawing)

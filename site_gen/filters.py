@@ -164,6 +164,8 @@ def url_of(path: str) -> str:
 # rendered once per record and depth, however many pages show it.
 COMPONENTS = {
     "event_item": ("includes/event_item.html", "event"),
+    "event_row": ("includes/event_row.html", "event"),
+    "event_line": ("includes/event_line.html", "event"),
     "figure_card": ("includes/figure_card.html", "figure"),
     "quote_card": ("includes/quote.html", "quote"),
     "citation": ("includes/citation.html", "source"),
@@ -171,6 +173,8 @@ COMPONENTS = {
 # The same components for a whole list of records: `{{ events|event_items }}`.
 COMPONENT_LISTS = {
     "event_items": COMPONENTS["event_item"],
+    "event_rows": COMPONENTS["event_row"],
+    "event_lines": COMPONENTS["event_line"],
     "figure_cards": COMPONENTS["figure_card"],
     "quote_cards": COMPONENTS["quote_card"],
 }
@@ -215,14 +219,15 @@ def components(template: str, name: str) -> Callable[..., Markup]:
 
 def chart_component(template: str) -> Callable[..., Markup]:
     """A filter that renders a chart include once per chart and page depth: a chart shown on
-    thousands of record pages costs one rendering per depth, not one per page."""
+    thousands of record pages costs one rendering per depth, not one per page, and a build
+    that made the same chart again (equal in every field) reuses the last build's markup."""
     cache: dict[tuple[str, str], tuple[Any, Markup]] = {}
 
     @pass_context
     def render(context: Context, chart: Any) -> Markup:
         key = (chart.id, context["root"])
         hit = cache.get(key)
-        if hit is None or hit[0] is not chart:
+        if hit is None or (hit[0] is not chart and hit[0] != chart):
             page = context.environment.get_template(template)
             hit = (chart, Markup(page.render({"site": context["site"],
                                               "root": context["root"], "chart": chart})))

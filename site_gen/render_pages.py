@@ -58,6 +58,7 @@ class PageWriter:
         self._templates: dict[str, Template] = {}
         self._near_cache: dict[int, frozenset[int]] = {}
         self._signatures: dict[int, int] = {}
+        self._card_keys: dict[int, str] = {}
 
     def template(self, name: str) -> Template:
         if name not in self._templates:
@@ -68,8 +69,8 @@ class PageWriter:
         """Whether the previous build's `path` was made from the same template and records."""
         if self.memo is None:
             return False
-        parts = [self.everything] if shown is None else [self.fingerprint, *shown]
-        return self.memo.keep(path, digest([template, *parts]))
+        base = self.everything if shown is None else digest([self.fingerprint, *shown])
+        return self.memo.keep(path, f"{template}:{base}")
 
     def shown(self, entry: Entry, context: dict[str, Any]) -> list[str]:
         """Versions of what a record's page shows: the record, the records it names and
@@ -114,8 +115,12 @@ class PageWriter:
                                 for entry in members if entry.rendered}
 
     def _card_key(self, entry: Entry) -> str:
-        near = self._near(entry)
-        return f"{self.fingerprint}/{entry_key(entry)}/{sum(near) % (1 << 64):016x}/{len(near)}"
+        key = self._card_keys.get(id(entry))
+        if key is None:
+            near = self._near(entry)
+            key = f"{self.fingerprint}/{entry_key(entry)}/{sum(near) % (1 << 64):016x}/{len(near)}"
+            self._card_keys[id(entry)] = key
+        return key
 
     def _near(self, entry: Entry) -> frozenset[int]:
         """Signatures of what a record's card shows: the record, the records it names and
@@ -174,16 +179,19 @@ def collection_pages(writer: PageWriter, charts: ChartIndex) -> None:
 
 def record_pages(writer: PageWriter, charts: ChartIndex) -> None:
     """A page and a JSON file per record."""
-    model, config = writer.model, writer.model.config
+    model, config, memo = writer.model, writer.model.config, writer.memo
     groups = group_members(model)
     for collection, template in RECORD_TEMPLATES.items():
         for entry in model.ordered[collection]:
             context = record_context(model, charts, entry, groups)
-            shown = writer.shown(entry, context) if writer.memo is not None else None
-            if not writer.unchanged(f"{entry.path}index.html", template, shown):
-                writer.render(f"{entry.path}index.html", template, entry=entry,
-                            jsonld=record_ld(config, entry), **context)
-            if not writer.unchanged(entry.json_path, "record.json", shown):
+            # The page and its JSON twin show the same records: one key serves both.
+            base = "" if memo is None else digest([writer.fingerprint,
+                                                   *writer.shown(entry, context)])
+            page = f"{entry.path}index.html"
+            if memo is None or not memo.keep(page, f"{template}:{base}"):
+                writer.render(page, template, entry=entry, jsonld=record_ld(config, entry),
+                              **context)
+            if memo is None or not memo.keep(entry.json_path, f"record.json:{base}"):
                 writer.files[entry.json_path] = record_json(config, entry)
 
 

@@ -140,12 +140,15 @@ def _build_model(tables: dict[str, Table], catalog: Catalog, config: SiteConfig)
             members[entry.id] = entry
         entries[collection] = members
 
+    # Walking each collection in its own order appends every backlink list already sorted
+    # (the sort keys end with the id, so the order is total).
+    ordered = {c: sorted(members.values(), key=SORT_KEYS[c]) for c, members in entries.items()}
     for collection in COLLECTIONS:
         scalar = [(f.name, f.reference) for f in catalog.main(collection).fields
                   if f.reference in entries and not f.derived]
         listed = [(link.field, link.reference) for link in catalog.links_of(collection)
                   if link.reference in entries]
-        for entry in entries[collection].values():
+        for entry in ordered[collection]:
             for name, target in scalar:
                 value = entry.fields.get(name)
                 found = entries[target].get(value) if isinstance(value, str) else None
@@ -158,10 +161,4 @@ def _build_model(tables: dict[str, Table], catalog: Catalog, config: SiteConfig)
                 entry.ref[name] = found_all
                 for found in unique(found_all):
                     found.back.setdefault((collection, name), []).append(entry)
-
-    ordered = {c: sorted(members.values(), key=SORT_KEYS[c]) for c, members in entries.items()}
-    for members in entries.values():
-        for entry in members.values():
-            for (collection, _), backlinks in entry.back.items():
-                backlinks.sort(key=SORT_KEYS[collection])
     return SiteModel(config, catalog, entries, ordered)

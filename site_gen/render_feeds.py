@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 from urllib.parse import urlsplit
 
 from jinja2 import Environment
+from markupsafe import Markup
 
 from site_gen.config import SiteConfig
 from site_gen.filters import date_label, url_of
@@ -21,6 +23,8 @@ from site_gen.theme import base_context
 log = logging.getLogger(__name__)
 
 EXTRA_PAGES = ("data/index.html",)  # rendered by the data stage, listed in the sitemap
+FEED_ENTRY = "includes/feed_entry.xml"
+UPDATED = "\x00updated\x00"  # stands in for the feed time in cached entries
 
 
 def atom_time(moment: datetime) -> str:
@@ -56,15 +60,55 @@ def feed_entry(config: SiteConfig, event: Entry) -> dict[str, Any]:
     }
 
 
+class FeedEntries(Sequence[dict[str, Any]]):
+    """The feed's entries as dicts, made only if a project's own feed.xml loops over them."""
+
+    def __init__(self, config: SiteConfig, events: list[Entry]) -> None:
+        self.config, self.events = config, events
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [feed_entry(self.config, event) for event in self.events[index]]
+        return feed_entry(self.config, self.events[index])
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+
+def entries_markup(config: SiteConfig, env: Environment, events: list[Entry],
+                   updated: str) -> Markup:
+    """Every event's <entry>, each rendered once per record version and kept with the
+    record's other components (Entry.rendered), so an edit renders only its own.
+
+    The feed time changes with every edit, so entries are rendered with a stand-in for it
+    that no text can contain (the xml filter drops NUL) and it is put in afterwards."""
+    template = env.get_template(FEED_ENTRY)
+    key = (FEED_ENTRY, "")
+    parts = []
+    for event in events:
+        markup = event.rendered.get(key)
+        if markup is None:
+            markup = event.rendered[key] = template.render(entry=feed_entry(config, event),
+                                                           updated=UPDATED)
+        parts.append(markup)
+    return Markup("".join(parts).replace(UPDATED, updated))
+
+
 def render_feeds(model: SiteModel, env: Environment, pages: list[str],
                  built: datetime) -> dict[str, bytes]:
     """feed.xml, robots.txt, 404.html and, when the site has a base_url, sitemap.xml."""
     config = model.config
     files: dict[str, bytes] = {}
     events = list(reversed(model.ordered["events"]))
+    updated = atom_time(built)
     files["feed.xml"] = env.get_template("feed.xml").render(
-        site=config, updated=atom_time(built), feed_id=entry_id(config, ""),
-        entries=[feed_entry(config, event) for event in events]).encode("utf-8")
+        site=config, updated=updated, feed_id=entry_id(config, ""),
+        entries=FeedEntries(config, events),
+        entries_markup=entries_markup(config, env, events, updated)).encode("utf-8")
 
     sitemap = ""
     if config.base_url:

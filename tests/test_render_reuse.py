@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import xml.etree.ElementTree as ET
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +24,8 @@ LOOPS = {  # a list filter and the loop of single components it stands for
     "figure_cards": ("figures", "{% for x in xs %}\n{{ x|figure_card }}\n{% endfor %}\n"),
     "event_items": ("events", "{% for x in xs %}\n{{ x|event_item }}\n{% endfor %}\n"),
     "quote_cards": ("quotes", "{% for x in xs %}\n{{ x|quote_card }}\n{% endfor %}\n"),
+    "event_rows": ("events", "{% for x in xs %}\n{{ x|event_row }}\n{% endfor %}\n"),
+    "event_lines": ("events", "{% for x in xs %}\n{{ x|event_line }}\n{% endfor %}\n"),
 }
 
 
@@ -98,9 +103,39 @@ def test_components_are_reused_until_what_they_show_changes(tmp_path: Path) -> N
     assert any("Missile strikes the Kyiv TV tower" in markup
                for markup in edited.rendered.values())
     fresh = render_site(gathered, StandInCharts(), make_env(project))
-    for page in ("index.html", "timeline/index.html", "events/index.html"):
+    for page in ("index.html", "timeline/index.html", "events/index.html", "feed.xml"):
         assert files[page] == fresh[page]
     assert b"Missile strikes the Kyiv TV tower" in files["timeline/index.html"]
+    assert b"Missile strikes the Kyiv TV tower" in files["feed.xml"]
+    assert any(key[0] == "includes/feed_entry.xml" for key in unchanged.rendered)
+
+
+def test_cached_feed_entries_carry_the_time_of_each_build(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(SITE, project)
+    memo = Memo()
+    gathered = gather(project)
+    render_site(gathered, StandInCharts(), make_env(project), site_model(gathered), memo, "p")
+    memo = memo.next()
+    later = replace(gathered, built=gathered.built + timedelta(days=1))
+    files = render_site(later, StandInCharts(), make_env(project), site_model(later), memo, "p")
+    feed = ET.fromstring(files["feed.xml"])
+    times = {e.text for e in feed.iter("{http://www.w3.org/2005/Atom}updated")}
+    assert times == {(gathered.built + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    assert b"\x00" not in files["feed.xml"]
+
+
+def test_a_project_feed_template_can_still_loop_over_entries(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(SITE, project)
+    (project / "templates").mkdir(exist_ok=True)
+    (project / "templates" / "feed.xml").write_text(
+        "{% for entry in entries %}{{ entry.title }}|{{ entries|length }}\n{% endfor %}",
+        encoding="utf-8")
+    gathered = gather(project)
+    files = render_site(gathered, StandInCharts(), make_env(project))
+    lines = files["feed.xml"].decode("utf-8").splitlines()
+    assert "Missile hits Kyiv TV tower|4" in lines and len(lines) == 4
 
 
 def test_a_changed_site_fingerprint_renders_every_component_again(tmp_path: Path) -> None:

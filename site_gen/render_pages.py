@@ -13,6 +13,7 @@ from jinja2 import Environment, Template
 
 from site_gen.jsonld import record_json, record_ld
 from site_gen.memo import Memo, chart_key, digest, entry_key
+from site_gen.render_fork import in_two
 from site_gen.site_model import Entry, SiteModel, unique
 from site_gen.theme import base_context
 from site_gen.views import (
@@ -178,21 +179,27 @@ def collection_pages(writer: PageWriter, charts: ChartIndex) -> None:
 
 
 def record_pages(writer: PageWriter, charts: ChartIndex) -> None:
-    """A page and a JSON file per record."""
+    """A page and a JSON file per record; a cold build renders them in two processes."""
     model, config, memo = writer.model, writer.model.config, writer.memo
     groups = group_members(model)
-    for collection, template in RECORD_TEMPLATES.items():
-        for entry in model.ordered[collection]:
-            context = record_context(model, charts, entry, groups)
-            # The page and its JSON twin show the same records: one key serves both.
-            base = "" if memo is None else digest([writer.fingerprint,
-                                                   *writer.shown(entry, context)])
-            page = f"{entry.path}index.html"
-            if memo is None or not memo.keep(page, f"{template}:{base}"):
-                writer.render(page, template, entry=entry, jsonld=record_ld(config, entry),
-                              **context)
-            if memo is None or not memo.keep(entry.json_path, f"record.json:{base}"):
-                writer.files[entry.json_path] = record_json(config, entry)
+
+    def make(item: tuple[str, Entry]) -> list[str]:
+        template, entry = item
+        context = record_context(model, charts, entry, groups)
+        # The page and its JSON twin show the same records: one key serves both.
+        base = "" if memo is None else digest([writer.fingerprint,
+                                               *writer.shown(entry, context)])
+        page = f"{entry.path}index.html"
+        if memo is None or not memo.keep(page, f"{template}:{base}"):
+            writer.render(page, template, entry=entry, jsonld=record_ld(config, entry),
+                          **context)
+        if memo is None or not memo.keep(entry.json_path, f"record.json:{base}"):
+            writer.files[entry.json_path] = record_json(config, entry)
+        return [page, entry.json_path]
+
+    items = [(template, entry) for collection, template in RECORD_TEMPLATES.items()
+             for entry in model.ordered[collection]]
+    in_two(items, make, writer.files, memo)
 
 
 def site_pages(writer: PageWriter, charts: ChartIndex) -> None:

@@ -17,7 +17,7 @@ import functools
 import os
 import shutil
 import stat
-from collections.abc import Callable, Collection, Iterator, MutableMapping
+from collections.abc import Callable, Collection, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -200,6 +200,18 @@ class Staging(MutableMapping[str, bytes]):
 
     def __len__(self) -> int:
         return len(self._files)
+
+    def export(self, paths: Iterable[str]) -> dict[str, int]:
+        """How these paths were staged, for adopt() by the process that commits (the
+        staging folder is shared by a forked process that rendered them)."""
+        return {rel: self._files[rel] for rel in paths}
+
+    def adopt(self, staged: dict[str, int]) -> None:
+        """Take files another process staged in this staging folder, as export() told."""
+        self._check_open()
+        self._files.update(staged)
+        self._made.update(rel.rpartition("/")[0] for rel, how in staged.items()
+                          if how == _STAGED)
 
     def _check_open(self) -> None:
         if not self._open:

@@ -1,0 +1,145 @@
+"""Record pages in two processes: the same files, keys and errors as in one."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import jinja2
+import pytest
+from golden.support import SITE
+
+from site_gen import render_fork
+from site_gen.build import Builder
+from site_gen.memo import Memo
+from site_gen.render_fork import in_two
+from site_gen.write import Staging
+
+pytestmark = pytest.mark.skipif(not render_fork.worth_forking(10**6, None),
+                                reason="forks only on Linux with two or more cores")
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_items_are_shared_between_two_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(render_fork, "MIN_ITEMS", 1)
+    files: dict[str, bytes] = {}
+    memo = Memo()
+
+    def make(item: int) -> list[str]:
+        path = f"page-{item}.html"
+        files[path] = str(os.getpid()).encode()
+        memo.keep(path, f"key-{item}")
+        return [path]
+
+    in_two(list(range(10)), make, files, memo)
+    assert sorted(files) == sorted(f"page-{i}.html" for i in range(10))
+    assert len(set(files.values())) == 2  # half were made by another process
+    assert memo.current == {f"page-{i}.html": f"key-{i}" for i in range(10)}
+
+
+def test_a_staging_takes_the_files_the_child_wrote(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(render_fork, "MIN_ITEMS", 1)
+    out = tmp_path / "out"
+    with Staging(out, "id") as staging:
+        def make(item: int) -> list[str]:
+            staging[f"records/{item}/index.html"] = f"record {item}".encode()
+            return [f"records/{item}/index.html"]
+
+        in_two(list(range(6)), make, staging, None)
+        assert len(staging) == 6
+        staging.commit()
+    assert {path for path in _tree(out) if path.startswith("records/")} == {
+        f"records/{i}/index.html" for i in range(6)}
+    assert (out / "records/5/index.html").read_bytes() == b"record 5"
+
+
+def test_a_forked_build_writes_the_bytes_of_a_single_process_build(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(SITE, project)
+    monkeypatch.setenv("SITE_GEN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("SITE_GEN_PROCESSES", "1")
+    Builder(project, tmp_path / "one", long_lived=False).build()
+    monkeypatch.delenv("SITE_GEN_PROCESSES")
+    monkeypatch.setattr(render_fork, "MIN_ITEMS", 1)
+    forks = []
+    real_fork = os.fork
+
+    def counted_fork() -> int:
+        forks.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(os, "fork", counted_fork)
+    builder = Builder(project, tmp_path / "two")
+    builder.build()
+    assert forks  # the record pages were shared out
+    assert _tree(tmp_path / "two") == _tree(tmp_path / "one")
+    page = project / "content/events/kyiv-strike.yaml"
+    page.write_text(page.read_text(encoding="utf-8").replace(
+        "Missile hits Kyiv TV tower", "Missile strikes the Kyiv TV tower"), encoding="utf-8")
+    before = len(forks)
+    result = builder.build()  # an edit: the keys of the forked build are all there
+    assert len(forks) == before
+    assert 0 < result.stats.written < 40
+
+
+def test_a_template_error_in_the_child_names_its_template_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(render_fork, "MIN_ITEMS", 1)
+    (tmp_path / "page.html").write_text("fine\n{{ record.missing.deeper }}\n")
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(tmp_path)),
+                             undefined=jinja2.StrictUndefined)
+
+    def make(item: int) -> list[str]:
+        if item == 3:  # in the child's half
+            env.get_template("page.html").render(record={})
+        return []
+
+    with pytest.raises(jinja2.UndefinedError) as raised:
+        in_two(list(range(6)), make, {}, None)
+    assert raised.value.filename.endswith("page.html")  # type: ignore[attr-defined]
+    assert raised.value.lineno == 2  # type: ignore[attr-defined]
+
+
+def test_any_other_error_in_the_child_carries_its_traceback(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(render_fork, "MIN_ITEMS", 1)
+
+    def make(item: int) -> list[str]:
+        if item == 1:
+            raise KeyError("no such record")
+        return []
+
+    with pytest.raises(KeyError, match="no such record") as raised:
+        in_two(list(range(4)), make, {}, None)
+    assert any("Traceback" in note for note in raised.value.__notes__)
+
+
+def test_a_child_that_dies_fails_the_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(render_fork, "MIN_ITEMS", 1)
+
+    def make(item: int) -> list[str]:
+        if item == 1:
+            os._exit(3)
+        return []
+
+    with pytest.raises(RuntimeError, match="ended without a report"):
+        in_two(list(range(4)), make, {}, None)
+
+
+def test_an_error_in_the_parent_stops_the_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(render_fork, "MIN_ITEMS", 1)
+
+    def make(item: int) -> list[str]:
+        if item == 0:
+            raise ValueError("parent half")
+        return []
+
+    with pytest.raises(ValueError, match="parent half"):
+        in_two(list(range(4)), make, {}, None)

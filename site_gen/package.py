@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from frictionless import Package, Resource, Schema, errors
@@ -106,42 +106,83 @@ def _looks_across_rows(table: Table) -> bool:
                for f in schema.get("fields", []))
 
 
-def _unseen(tables: dict[str, Table], seen: RowKeys) -> dict[str, Table]:
+@dataclass
+class Passed:
+    """The rows that passed in the last build, by table, under the schema key they passed.
+
+    Rows are known by identity: the tables stage hands out the same row objects for a record
+    whose version is unchanged, and nothing changes a row once made. Each table holds its
+    rows, so that no other object can take their identities.
+    """
+
+    tables: dict[str, tuple[tuple[str, str], dict[int, dict[str, Any]]]] = \
+        field(default_factory=dict)
+
+    def __reduce__(self) -> tuple[type[Passed], tuple[()]]:
+        """Identities mean nothing in another process: a pickled copy starts empty."""
+        return Passed, ()
+
+
+def _unseen(tables: dict[str, Table], seen: RowKeys, passed: Passed | None
+            ) -> tuple[dict[str, Table], set[str]]:
     """Each table cut down to the rows not validated before, without its foreign keys.
 
     The checks stage already proves every reference and id unique, which are the only
     rules that look beyond one row; every other rule is checked on the new rows alone.
+    A row is known by identity when it passed in the last build (`passed`), else by its
+    values (`seen`), which is slower to compute. Also returns the names of the tables with
+    rows the last build did not have.
     """
     subset: dict[str, Table] = {}
+    new: set[str] = set()
     for name, table in tables.items():
-        known = seen.get(_schema_key(table), set())
-        picked = [i for i, row in enumerate(table.rows) if _row_key(table, row) not in known]
+        schema_key = _schema_key(table)
+        held = passed.tables.get(name) if passed is not None else None
+        same = held[1] if held is not None and held[0] == schema_key else {}
+        rows = table.rows
+        picked = [i for i, row in enumerate(rows) if id(row) not in same]
+        if picked:
+            new.add(name)
+            known = seen.get(schema_key, set())
+            picked = [i for i in picked if _row_key(table, rows[i]) not in known]
         if picked and _looks_across_rows(table):
-            picked = list(range(len(table.rows)))
+            picked = list(range(len(rows)))
         if not picked:
             continue
         schema = {k: v for k, v in table.spec.schema.items() if k != "foreignKeys"}
         spec = replace(table.spec, schema=schema)
-        subset[name] = Table(spec, table.columns, [table.rows[i] for i in picked],
+        subset[name] = Table(spec, table.columns, [rows[i] for i in picked],
                              [table.origins[i] for i in picked])
-    return subset
+    return subset, new
 
 
-def validate_tables(tables: dict[str, Table], seen: RowKeys | None = None) -> list[Problem]:
+def _remember(tables: dict[str, Table], new: set[str], passed: Passed) -> None:
+    """Hold every row of the tables as passed; tables without new rows are already held."""
+    for name, table in tables.items():
+        if name in new or name not in passed.tables:
+            passed.tables[name] = (_schema_key(table), {id(row): row for row in table.rows})
+    for name in set(passed.tables) - set(tables):
+        del passed.tables[name]
+
+
+def validate_tables(tables: dict[str, Table], seen: RowKeys | None = None,
+                    passed: Passed | None = None) -> list[Problem]:
     """Validate the whole package once and return its errors located in the YAML.
 
     With `seen` (row keys validated by an earlier build), only new or changed rows are
-    validated, and `seen` is updated when they pass.
+    validated, and `seen` is updated when they pass; `passed` (the rows of the last build
+    that passed) spares computing the keys of rows that build already had.
     """
+    whole, new = tables, set(tables)
     if seen:
-        tables = _unseen(tables, seen)
-        if not tables:
-            return []
-    problems = _validate(tables)
+        tables, new = _unseen(tables, seen, passed)
+    problems = _validate(tables) if tables else []
     if seen is not None and not problems:
         for table in tables.values():
             seen.setdefault(_schema_key(table), set()).update(
                 _row_key(table, row) for row in table.rows)
+        if passed is not None:
+            _remember(whole, new, passed)
     return problems
 
 

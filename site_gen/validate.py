@@ -13,11 +13,11 @@ from site_gen.check import CheckMemo, check
 from site_gen.clock import build_time
 from site_gen.config import SiteConfig, read_config
 from site_gen.load import LoadCache, load
-from site_gen.package import validate_tables
+from site_gen.package import Passed, validate_tables
 from site_gen.problems import Problem, ordered
 from site_gen.records import Records
 from site_gen.schemas import Catalog, read_catalog
-from site_gen.tables import Table, build_tables
+from site_gen.tables import Table, TableCache, build_tables
 
 
 @dataclass
@@ -51,26 +51,32 @@ def _merge(first: list[Problem], later: list[Problem]) -> list[Problem]:
 
 @dataclass
 class GatherCache:
-    """What a long-lived process keeps between builds: parsed files and validated rows."""
+    """What a long-lived process keeps between builds: parsed files, the rows each record
+    made, and the rows that passed validation.
+
+    The command line saves only `rows` and `checks` between runs; the other parts are made
+    again when a cache unpickled from an older state lacks them.
+    """
 
     files: LoadCache = field(default_factory=dict)
     rows: dict[tuple[str, str], set[tuple[Any, ...]]] = field(default_factory=dict)
     checks: CheckMemo = field(default_factory=CheckMemo)
+    tables: TableCache = field(default_factory=TableCache)
+    passed: Passed = field(default_factory=Passed)
 
 
-def _check_memo(cache: GatherCache | None) -> CheckMemo | None:
-    """The cache's check memo; a cache saved by an older build may lack one."""
-    if cache is None:
-        return None
-    if not isinstance(getattr(cache, "checks", None), CheckMemo):
-        cache.checks = CheckMemo()
-    return cache.checks
+def _complete(cache: GatherCache) -> GatherCache:
+    """The cache with every part; one saved by an older build may lack the newer ones."""
+    for name, kind in (("checks", CheckMemo), ("tables", TableCache), ("passed", Passed)):
+        if not isinstance(getattr(cache, name, None), kind):
+            setattr(cache, name, kind())
+    return cache
 
 
 def gather(project: Path, cache: GatherCache | None = None) -> Gathered:
     """Run load, check and package; every stage runs so that all problems are reported."""
     with collector.paused():  # gathering makes the records that live to the end
-        return _gather(project, cache)
+        return _gather(project, _complete(cache) if cache is not None else None)
 
 
 def _gather(project: Path, cache: GatherCache | None) -> Gathered:
@@ -93,12 +99,16 @@ def _gather(project: Path, cache: GatherCache | None) -> Gathered:
         result.problems = ordered(problems)
         return result
     result.catalog = catalog
-    problems = _merge(problems, check(records, catalog, config, _check_memo(cache)))
+    problems = _merge(problems, check(records, catalog, config,
+                                      cache.checks if cache is not None else None))
     result.timings["check"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    result.tables = build_tables(records, catalog)
-    problems = _merge(problems, validate_tables(
-        result.tables, cache.rows if cache is not None else None))
+    if cache is None:
+        result.tables = build_tables(records, catalog)
+        problems = _merge(problems, validate_tables(result.tables))
+    else:
+        result.tables = build_tables(records, catalog, cache.tables)
+        problems = _merge(problems, validate_tables(result.tables, cache.rows, cache.passed))
     result.timings["package"] = time.perf_counter() - clock
     result.problems = ordered(problems)
     return result

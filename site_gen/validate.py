@@ -16,7 +16,7 @@ from site_gen.load import LoadCache, load
 from site_gen.package import Passed, validate_tables
 from site_gen.problems import Problem, ordered
 from site_gen.records import Records
-from site_gen.schemas import Catalog, read_catalog
+from site_gen.schemas import Catalog, catalog_sources, read_catalog
 from site_gen.tables import Table, TableCache, build_tables
 
 
@@ -50,6 +50,36 @@ def _merge(first: list[Problem], later: list[Problem]) -> list[Problem]:
 
 
 @dataclass
+class CatalogMemo:
+    """The last catalog read, and the settings and schema files it was read from."""
+
+    catalog: Catalog | None = None
+    inputs: Any = None
+
+
+def _catalog(project: Path, config: SiteConfig, memo: CatalogMemo | None
+             ) -> tuple[Catalog | None, list[Problem]]:
+    """The catalog, read again only when site.yaml or a schema file changed.
+
+    The files are looked at before they are read, so that a file changed while it is read
+    is read again next time; after the list of schema files changes, the new catalog is
+    kept for its names, and reused only from the build after.
+    """
+    if memo is None:
+        return read_catalog(project, config)
+    before = None
+    if memo.catalog is not None:
+        before = (config, catalog_sources(project, memo.catalog))
+        if before == memo.inputs:
+            return memo.catalog, []
+    catalog, problems = read_catalog(project, config)
+    same = catalog is not None and memo.catalog is not None \
+        and list(catalog.files) == list(memo.catalog.files)
+    memo.catalog, memo.inputs = catalog, before if same else None
+    return catalog, problems
+
+
+@dataclass
 class GatherCache:
     """What a long-lived process keeps between builds: parsed files, the rows each record
     made, and the rows that passed validation.
@@ -63,11 +93,13 @@ class GatherCache:
     checks: CheckMemo = field(default_factory=CheckMemo)
     tables: TableCache = field(default_factory=TableCache)
     passed: Passed = field(default_factory=Passed)
+    catalog: CatalogMemo = field(default_factory=CatalogMemo)
 
 
 def _complete(cache: GatherCache) -> GatherCache:
     """The cache with every part; one saved by an older build may lack the newer ones."""
-    for name, kind in (("checks", CheckMemo), ("tables", TableCache), ("passed", Passed)):
+    for name, kind in (("checks", CheckMemo), ("tables", TableCache), ("passed", Passed),
+                       ("catalog", CatalogMemo)):
         if not isinstance(getattr(cache, name, None), kind):
             setattr(cache, name, kind())
     return cache
@@ -93,7 +125,7 @@ def _gather(project: Path, cache: GatherCache | None) -> Gathered:
         return result
     result.config = config
     clock = time.perf_counter()
-    catalog, found = read_catalog(project, config)
+    catalog, found = _catalog(project, config, cache.catalog if cache is not None else None)
     problems += found
     if catalog is None:
         result.problems = ordered(problems)

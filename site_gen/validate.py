@@ -13,6 +13,7 @@ from site_gen.check import CheckMemo, check
 from site_gen.clock import build_time
 from site_gen.config import SiteConfig, read_config
 from site_gen.load import LoadCache, load
+from site_gen.load_walk import WalkMemo
 from site_gen.package import Passed, validate_tables
 from site_gen.problems import Problem, ordered
 from site_gen.records import Records
@@ -94,12 +95,13 @@ class GatherCache:
     tables: TableCache = field(default_factory=TableCache)
     passed: Passed = field(default_factory=Passed)
     catalog: CatalogMemo = field(default_factory=CatalogMemo)
+    walk: WalkMemo = field(default_factory=WalkMemo)
 
 
 def _complete(cache: GatherCache) -> GatherCache:
     """The cache with every part; one saved by an older build may lack the newer ones."""
     for name, kind in (("checks", CheckMemo), ("tables", TableCache), ("passed", Passed),
-                       ("catalog", CatalogMemo)):
+                       ("catalog", CatalogMemo), ("walk", WalkMemo)):
         if not isinstance(getattr(cache, name, None), kind):
             setattr(cache, name, kind())
     return cache
@@ -115,7 +117,10 @@ def _gather(project: Path, cache: GatherCache | None) -> Gathered:
     result = Gathered(project)
     clock = time.perf_counter()
     config, problems = read_config(project)
-    records, found = load(project, cache.files if cache is not None else None)
+    if cache is None:
+        records, found = load(project)
+    else:
+        records, found = load(project, cache.files, cache.walk)
     problems += found
     result.records = records
     result.built = build_time(project, records.newest)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import operator
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import chain, compress, count
 from pathlib import Path
 from typing import Any
 
-from site_gen.load_walk import RACY_NS, WalkMemo, walk
+from site_gen.load_walk import RACY_NS, Walk, WalkMemo, walk
 from site_gen.problems import Pos, Problem
 from site_gen.records import COLLECTIONS, Record, Records
 from site_gen.yamlstrict import Document, read_yaml
@@ -58,11 +60,14 @@ def records_of(collection: str, rel: str, doc: Document) -> tuple[list[Record], 
     return records, problems
 
 
+StatKey = tuple[int, int, int, int]  # modification time, size, inode, change time
+
+
 @dataclass
 class FileEntry:
     """What one content file gave the last time it was read, keyed by its stat."""
 
-    stat: tuple[int, int, int, int]  # modification time, size, inode, change time
+    stat: StatKey
     sha256: str
     records: list[Record]
     problems: list[Problem]
@@ -70,6 +75,28 @@ class FileEntry:
 
 
 LoadCache = dict[str, FileEntry]
+_STAT = operator.attrgetter("st_mtime_ns", "st_size", "st_ino", "st_ctime_ns")
+_SHA = operator.attrgetter("sha256")
+_RECORDS = operator.attrgetter("records")
+_PROBLEMS = operator.attrgetter("problems")
+
+
+@dataclass
+class _Last:
+    """The last load: its walk, and each file's stat and entry in the walk's order."""
+
+    walk: Walk
+    keys: list[StatKey]
+    entries: list[FileEntry]
+    racy: list[int]  # files read so soon after they were written that they are read again
+
+
+@dataclass
+class LoadMemo:
+    """What the last load saw, kept by a long-lived process."""
+
+    walk: WalkMemo = field(default_factory=WalkMemo)
+    last: _Last | None = None
 
 
 def read_file(collection: str, rel: str, data: bytes) -> FileEntry:
@@ -85,37 +112,53 @@ def read_file(collection: str, rel: str, data: bytes) -> FileEntry:
     return FileEntry((0, 0, 0, 0), sha, records, problems, time.time_ns())
 
 
-def load(project: Path, cache: LoadCache | None = None, walked: WalkMemo | None = None
+def _fresh(found: tuple[str, str, str], key: StatKey, entry: FileEntry | None,
+           cache: LoadCache | None) -> FileEntry:
+    """The file's entry: the one given while its stat is the same, else the file read again."""
+    if entry is None or entry.stat != key or key[0] >= entry.read_at - RACY_NS:
+        collection, rel, path = found
+        with open(path, "rb") as handle:
+            entry = read_file(collection, rel, handle.read())
+        entry.stat = key
+        if cache is not None:
+            cache[rel] = entry
+    return entry
+
+
+def load(project: Path, cache: LoadCache | None = None, memo: LoadMemo | None = None
          ) -> tuple[Records, list[Problem]]:
     """Read every record file of the project; collect all problems, never stop at the first.
 
     With a cache from the previous load, files whose size, times and inode are unchanged are
-    not read again; the cache is updated in place. With a walk memo, content/ is not listed
-    again while its folders are unchanged.
+    not read again; the cache is updated in place. With a memo of the last load, content/
+    is not listed again while its folders are unchanged, and only the files whose stat
+    changed are looked at one by one.
     """
-    made = walk(project, walked)
-    problems = list(made.problems)
+    made = walk(project, memo.walk if memo is not None else None)
+    keys: list[StatKey] = list(map(_STAT, map(os.stat, made.paths)))
+    last = memo.last if memo is not None else None
+    if last is not None and last.walk is made and cache is not None:
+        entries = list(last.entries)
+        looked = sorted(set(compress(count(), map(operator.ne, keys, last.keys)))
+                        .union(last.racy))
+        for i in looked:
+            entries[i] = _fresh(made.found[i], keys[i], entries[i], cache)
+    else:
+        entries = [_fresh(found, key, cache.get(found[1]) if cache is not None else None, cache)
+                   for found, key in zip(made.found, keys, strict=True)]
+        looked = range(len(entries))
+        if cache is not None:
+            for gone in cache.keys() - set(made.rels):
+                del cache[gone]
+    if memo is not None:
+        racy = [i for i in looked if keys[i][0] >= entries[i].read_at - RACY_NS]
+        memo.last = _Last(made, keys, entries, racy)
+    problems = [*made.problems, *chain.from_iterable(map(_PROBLEMS, entries))]
     by_collection: dict[str, list[Record]] = {c: [] for c in COLLECTIONS}
-    hashes: dict[str, str] = {}
-    newest = 0
-    for collection, rel, path in made.found:
-        info = os.stat(path)
-        stat = (info.st_mtime_ns, info.st_size, info.st_ino, info.st_ctime_ns)
-        entry = cache.get(rel) if cache is not None else None
-        if entry is None or entry.stat != stat or stat[0] >= entry.read_at - RACY_NS:
-            with open(path, "rb") as handle:
-                entry = read_file(collection, rel, handle.read())
-            entry.stat = stat
-            if cache is not None:
-                cache[rel] = entry
-        hashes[rel] = entry.sha256
-        newest = max(newest, stat[0])
-        if entry.problems:
-            problems.extend(entry.problems)
-        by_collection[collection].extend(entry.records)
-    if cache is not None:
-        for gone in cache.keys() - hashes.keys():
-            del cache[gone]
+    for collection, (start, end) in made.spans.items():
+        by_collection[collection] = list(chain.from_iterable(map(_RECORDS, entries[start:end])))
+    hashes = dict(zip(made.rels, map(_SHA, entries), strict=True))
+    newest = max(map(operator.itemgetter(0), keys), default=0)
     records = Records(by_collection, hashes, newest / 1e9)
     log.debug("loaded %d records from %d files", records.count(), len(made.found))
     return records, problems

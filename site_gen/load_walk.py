@@ -35,6 +35,19 @@ class Walk:
     problems: list[Problem] = field(default_factory=list)
     folders: dict[str, FolderKey | None] = field(default_factory=dict)
     at: int = field(default_factory=time.time_ns)  # before the first folder was listed
+    # The files found, column by column, and where each collection's files lie among them.
+    rels: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    spans: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def finish(self) -> Walk:
+        """Fill the columns once the files are found."""
+        self.rels = [rel for _, rel, _ in self.found]
+        self.paths = [path for _, _, path in self.found]
+        for index, (collection, _, _) in enumerate(self.found):
+            start = self.spans.get(collection, (index, index))[0]
+            self.spans[collection] = (start, index + 1)
+        return self
 
     def lasts(self) -> bool:
         """Whether the walk may be reused: no problem (a symbolic link's message depends on
@@ -104,6 +117,7 @@ def walk(project: Path, memo: WalkMemo | None = None) -> Walk:
         return memo.last
     made = Walk(str(project))
     _walk(project, made)
+    made.finish()
     if memo is not None:
         memo.last = made if made.lasts() else None
     return made

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+import operator
 import re
 from dataclasses import dataclass, field, replace
+from itertools import compress, count
 from typing import Any
 
 from frictionless import Package, Resource, Schema, errors
@@ -107,16 +109,23 @@ def _looks_across_rows(table: Table) -> bool:
 
 
 @dataclass
-class Passed:
-    """The rows that passed in the last build, by table, under the schema key they passed.
+class _Held:
+    """One table's rows that passed, held so that no other object can take their identities."""
 
-    Rows are known by identity: the tables stage hands out the same row objects for a record
-    whose version is unchanged, and nothing changes a row once made. Each table holds its
-    rows, so that no other object can take their identities.
+    key: tuple[str, str]  # the schema key they passed under
+    rows: list[dict[str, Any]]
+    ids: set[int]
+
+
+@dataclass
+class Passed:
+    """The rows of each table that passed in the last build, known by identity.
+
+    The tables stage hands out the same row objects for a record whose version is unchanged,
+    and nothing changes a row once made.
     """
 
-    tables: dict[str, tuple[tuple[str, str], dict[int, dict[str, Any]]]] = \
-        field(default_factory=dict)
+    tables: dict[str, _Held] = field(default_factory=dict)
 
     def __reduce__(self) -> tuple[type[Passed], tuple[()]]:
         """Identities mean nothing in another process: a pickled copy starts empty."""
@@ -130,19 +139,24 @@ def _unseen(tables: dict[str, Table], seen: RowKeys, passed: Passed | None
     The checks stage already proves every reference and id unique, which are the only
     rules that look beyond one row; every other rule is checked on the new rows alone.
     A row is known by identity when it passed in the last build (`passed`), else by its
-    values (`seen`), which is slower to compute. Also returns the names of the tables with
-    rows the last build did not have.
+    values (`seen`), which are slower to look up. Also returns the names of the tables
+    whose rows are not the very ones that passed in the last build.
     """
     subset: dict[str, Table] = {}
-    new: set[str] = set()
+    changed: set[str] = set()
     for name, table in tables.items():
         schema_key = _schema_key(table)
         held = passed.tables.get(name) if passed is not None else None
-        same = held[1] if held is not None and held[0] == schema_key else {}
         rows = table.rows
-        picked = [i for i, row in enumerate(rows) if id(row) not in same]
+        if held is None or held.key != schema_key:
+            picked = list(range(len(rows)))
+        elif len(rows) == len(held.rows) and all(map(operator.is_, rows, held.rows)):
+            continue
+        else:
+            picked = list(compress(count(), map(operator.not_,
+                                                map(held.ids.__contains__, map(id, rows)))))
+        changed.add(name)
         if picked:
-            new.add(name)
             known = seen.get(schema_key, set())
             picked = [i for i in picked if _row_key(table, rows[i]) not in known]
         if picked and _looks_across_rows(table):
@@ -153,15 +167,16 @@ def _unseen(tables: dict[str, Table], seen: RowKeys, passed: Passed | None
         spec = replace(table.spec, schema=schema)
         subset[name] = Table(spec, table.columns, [rows[i] for i in picked],
                              [table.origins[i] for i in picked])
-    return subset, new
+    return subset, changed
 
 
-def _remember(tables: dict[str, Table], new: set[str], passed: Passed) -> None:
-    """Hold every row of the tables as passed; tables without new rows are already held."""
-    for name, table in tables.items():
-        if name in new or name not in passed.tables:
-            passed.tables[name] = (_schema_key(table), {id(row): row for row in table.rows})
-    for name in set(passed.tables) - set(tables):
+def _remember(tables: dict[str, Table], changed: set[str], passed: Passed) -> None:
+    """Hold every row of the tables as passed; the others are held already."""
+    for name in changed:
+        table = tables[name]
+        passed.tables[name] = _Held(_schema_key(table), list(table.rows),
+                                    set(map(id, table.rows)))
+    for name in passed.tables.keys() - tables.keys():
         del passed.tables[name]
 
 
@@ -173,16 +188,16 @@ def validate_tables(tables: dict[str, Table], seen: RowKeys | None = None,
     validated, and `seen` is updated when they pass; `passed` (the rows of the last build
     that passed) spares computing the keys of rows that build already had.
     """
-    whole, new = tables, set(tables)
+    whole, changed = tables, set(tables)
     if seen:
-        tables, new = _unseen(tables, seen, passed)
+        tables, changed = _unseen(tables, seen, passed)
     problems = _validate(tables) if tables else []
     if seen is not None and not problems:
         for table in tables.values():
             seen.setdefault(_schema_key(table), set()).update(
                 _row_key(table, row) for row in table.rows)
         if passed is not None:
-            _remember(whole, new, passed)
+            _remember(whole, changed, passed)
     return problems
 
 

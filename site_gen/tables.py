@@ -9,7 +9,7 @@ from __future__ import annotations
 import operator
 from array import array
 from dataclasses import dataclass, field
-from itertools import accumulate
+from itertools import accumulate, compress, count
 from typing import Any
 
 from site_gen.dates import DateError, parse_date
@@ -20,6 +20,9 @@ from site_gen.schemas import Catalog, Link, TableSpec
 LOW = ("exact", "about", "at_least", "more_than", "range")
 HIGH = ("exact", "about", "nearly", "up_to")
 BEST = ("exact", "about")
+# An edit of more records than this assembles its collection's tables again, which costs
+# about as much as patching them one record at a time.
+PATCH_LIMIT = 64
 
 
 @dataclass
@@ -189,6 +192,48 @@ def _assemble(specs: list[TableSpec], members: list[Record], known: _Group | Non
     return _Group(list(members), made, parts), olds.count(None)
 
 
+def _patch(specs: list[TableSpec], members: list[Record], group: _Group
+           ) -> tuple[_Group, int] | None:
+    """The group with the rows of a few records remade, when each stands where an earlier
+    record with the same id stood (so that the rows keep their order); else None."""
+    earlier = group.records
+    if len(earlier) != len(members):
+        return None
+    changed = list(compress(count(), map(operator.is_not, members, earlier)))
+    if len(changed) > PATCH_LIMIT:
+        return None
+    places = dict(group.places)
+    moves: list[tuple[int, Record]] = []
+    for i in changed:
+        before, after = earlier[i], members[i]
+        place = places.pop((before.pos.path, before.version), None)
+        if place is None or not after.version or after.id != before.id:
+            return None
+        places[(after.pos.path, after.version)] = place
+        moves.append((place, after))
+    if len(places) != len(members):
+        return None
+    parts = []
+    for spec, part in zip(specs, group.parts, strict=True):
+        rows, origins = list(part.rows), list(part.origins)
+        starts = array("q", part.starts) if part.starts is not None else None
+        for place, record in moves:
+            if spec.link is None or starts is None:
+                rows[place] = _main_row(spec, record)
+                origins[place] = (record, None)
+                continue
+            chunk = _link_rows(spec.link, record)
+            start, end = starts[place], starts[place + 1]
+            rows[start:end] = chunk
+            origins[start:end] = [(record, i) for i in range(len(chunk))]
+            shift = len(chunk) - (end - start)
+            if shift:
+                for k in range(place + 1, len(starts)):
+                    starts[k] += shift
+        parts.append(_Part(rows, origins, starts))
+    return _Group(list(members), places, parts), len(moves)
+
+
 def build_tables(records: Records, catalog: Catalog,
                  cache: TableCache | None = None) -> dict[str, Table]:
     """Every table of the catalog, rows sorted by id (and list position) for stable output.
@@ -204,18 +249,19 @@ def build_tables(records: Records, catalog: Catalog,
     for spec in catalog.tables.values():
         groups.setdefault(spec.name if spec.link is None else spec.link.collection, []).append(spec)
     kept: dict[str, _Group] = {}
-    count = 0
+    made = 0
     tables: dict[str, Table] = {}
     for collection, specs in groups.items():
         members = records.of(collection)
         group = known.get(collection)
         if group is None or not _same(members, group):
-            group, remade = _assemble(specs, members, group)
-            count += remade
+            patched = _patch(specs, members, group) if group is not None else None
+            group, remade = patched or _assemble(specs, members, group)
+            made += remade
         kept[collection] = group
         for spec, part in zip(specs, group.parts, strict=True):
             tables[spec.name] = Table(spec, [f.name for f in spec.fields], list(part.rows),
                                       list(part.origins))
     if cache is not None:
-        cache.shape, cache.groups, cache.made = shape, kept, count
+        cache.shape, cache.groups, cache.made = shape, kept, made
     return {name: tables[name] for name in catalog.tables}

@@ -12,8 +12,7 @@ from site_gen import collector
 from site_gen.check import CheckMemo, check
 from site_gen.clock import build_time
 from site_gen.config import SiteConfig, read_config
-from site_gen.load import LoadCache, load
-from site_gen.load_walk import WalkMemo
+from site_gen.load import LoadCache, LoadMemo, load
 from site_gen.package import Passed, validate_tables
 from site_gen.problems import Problem, ordered
 from site_gen.records import Records
@@ -95,13 +94,13 @@ class GatherCache:
     tables: TableCache = field(default_factory=TableCache)
     passed: Passed = field(default_factory=Passed)
     catalog: CatalogMemo = field(default_factory=CatalogMemo)
-    walk: WalkMemo = field(default_factory=WalkMemo)
+    load: LoadMemo = field(default_factory=LoadMemo)
 
 
 def _complete(cache: GatherCache) -> GatherCache:
     """The cache with every part; one saved by an older build may lack the newer ones."""
     for name, kind in (("checks", CheckMemo), ("tables", TableCache), ("passed", Passed),
-                       ("catalog", CatalogMemo), ("walk", WalkMemo)):
+                       ("catalog", CatalogMemo), ("load", LoadMemo)):
         if not isinstance(getattr(cache, name, None), kind):
             setattr(cache, name, kind())
     return cache
@@ -120,7 +119,7 @@ def _gather(project: Path, cache: GatherCache | None) -> Gathered:
     if cache is None:
         records, found = load(project)
     else:
-        records, found = load(project, cache.files, cache.walk)
+        records, found = load(project, cache.files, cache.load)
     problems += found
     result.records = records
     result.built = build_time(project, records.newest)

@@ -6,6 +6,7 @@ record and field it came from.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import operator
@@ -43,13 +44,13 @@ class Rows(list[list[Any]]):
         return self
 
 
-def _package(tables: dict[str, Table]) -> Package:
+def _package(tables: dict[str, Table], schemas: dict[str, Schema]) -> Package:
     resources = []
-    for table in tables.values():
+    for name, table in tables.items():
         data = Rows([table.columns])
         data.extend([row.get(c) for c in table.columns] for row in table.rows)
-        resources.append(Resource(name=table.name, data=data,
-                                  schema=Schema.from_descriptor(table.spec.schema)))
+        schema = schemas.get(name) or Schema.from_descriptor(table.spec.schema)
+        resources.append(Resource(name=table.name, data=data, schema=schema))
     return Package(resources=resources)
 
 
@@ -113,27 +114,36 @@ class _Held:
     """One table's rows that passed, held so that no other object can take their identities."""
 
     key: tuple[str, str]  # the schema key they passed under
+    schema: dict[str, Any]  # a copy of the table's schema, to tell the key without making it
     rows: list[dict[str, Any]]
     ids: set[int]
 
 
 @dataclass
 class Passed:
-    """The rows of each table that passed in the last build, known by identity.
+    """The rows of each table that passed in the last build, known by identity, and the
+    Frictionless schema each table's new rows are validated with, by schema key.
 
     The tables stage hands out the same row objects for a record whose version is unchanged,
-    and nothing changes a row once made.
+    and nothing changes a row once made; nor does Frictionless change a schema it reads with.
     """
 
     tables: dict[str, _Held] = field(default_factory=dict)
+    schemas: dict[tuple[str, str], Schema] = field(default_factory=dict)
 
     def __reduce__(self) -> tuple[type[Passed], tuple[()]]:
         """Identities mean nothing in another process: a pickled copy starts empty."""
         return Passed, ()
 
+    def key(self, table: Table) -> tuple[str, str]:
+        held = self.tables.get(table.name)
+        if held is not None and held.schema == table.spec.schema:
+            return held.key
+        return _schema_key(table)
 
-def _unseen(tables: dict[str, Table], seen: RowKeys, passed: Passed | None
-            ) -> tuple[dict[str, Table], set[str]]:
+
+def _unseen(tables: dict[str, Table], keys: dict[str, tuple[str, str]], seen: RowKeys,
+            passed: Passed | None) -> tuple[dict[str, Table], set[str]]:
     """Each table cut down to the rows not validated before, without its foreign keys.
 
     The checks stage already proves every reference and id unique, which are the only
@@ -145,7 +155,7 @@ def _unseen(tables: dict[str, Table], seen: RowKeys, passed: Passed | None
     subset: dict[str, Table] = {}
     changed: set[str] = set()
     for name, table in tables.items():
-        schema_key = _schema_key(table)
+        schema_key = keys[name]
         held = passed.tables.get(name) if passed is not None else None
         rows = table.rows
         if held is None or held.key != schema_key:
@@ -170,14 +180,33 @@ def _unseen(tables: dict[str, Table], seen: RowKeys, passed: Passed | None
     return subset, changed
 
 
-def _remember(tables: dict[str, Table], changed: set[str], passed: Passed) -> None:
+def _remember(tables: dict[str, Table], keys: dict[str, tuple[str, str]], changed: set[str],
+              passed: Passed) -> None:
     """Hold every row of the tables as passed; the others are held already."""
     for name in changed:
         table = tables[name]
-        passed.tables[name] = _Held(_schema_key(table), list(table.rows),
+        held = passed.tables.get(name)
+        schema = held.schema if held is not None and held.schema == table.spec.schema \
+            else copy.deepcopy(table.spec.schema)
+        passed.tables[name] = _Held(keys[name], schema, list(table.rows),
                                     set(map(id, table.rows)))
     for name in passed.tables.keys() - tables.keys():
         del passed.tables[name]
+    used = set(keys.values())
+    for key in passed.schemas.keys() - used:
+        del passed.schemas[key]
+
+
+def _schemas(tables: dict[str, Table], keys: dict[str, tuple[str, str]], passed: Passed
+             ) -> dict[str, Schema]:
+    """The Frictionless schema of each table cut down to its new rows, each made once."""
+    made: dict[str, Schema] = {}
+    for name, table in tables.items():
+        key = keys[name]
+        if key not in passed.schemas:
+            passed.schemas[key] = Schema.from_descriptor(table.spec.schema)
+        made[name] = passed.schemas[key]
+    return made
 
 
 def validate_tables(tables: dict[str, Table], seen: RowKeys | None = None,
@@ -189,20 +218,26 @@ def validate_tables(tables: dict[str, Table], seen: RowKeys | None = None,
     that passed) spares computing the keys of rows that build already had.
     """
     whole, changed = tables, set(tables)
+    if passed is None:
+        keys = {name: _schema_key(table) for name, table in tables.items()}
+    else:
+        keys = {name: passed.key(table) for name, table in tables.items()}
+    schemas: dict[str, Schema] = {}
     if seen:
-        tables, changed = _unseen(tables, seen, passed)
-    problems = _validate(tables) if tables else []
-    if seen is not None and not problems:
-        for table in tables.values():
-            seen.setdefault(_schema_key(table), set()).update(
-                _row_key(table, row) for row in table.rows)
+        tables, changed = _unseen(tables, keys, seen, passed)
         if passed is not None:
-            _remember(whole, changed, passed)
+            schemas = _schemas(tables, keys, passed)
+    problems = _validate(tables, schemas) if tables else []
+    if seen is not None and not problems:
+        for name, table in tables.items():
+            seen.setdefault(keys[name], set()).update(_row_key(table, row) for row in table.rows)
+        if passed is not None:
+            _remember(whole, keys, changed, passed)
     return problems
 
 
-def _validate(tables: dict[str, Table]) -> list[Problem]:
-    report = _package(tables).validate(limit_errors=10**9)
+def _validate(tables: dict[str, Table], schemas: dict[str, Schema]) -> list[Problem]:
+    report = _package(tables, schemas).validate(limit_errors=10**9)
     problems: list[Problem] = []
     for task in report.tasks:
         table = tables[task.name]

@@ -89,6 +89,7 @@ class Builder:
         # Each table's data files, remade only when its rows change; a one-off build has no
         # next build in this process to use them (at 100,000 records they hold ~200 MB).
         self.data = DataCache() if long_lived else None
+        self.long_lived = long_lived
 
     def build(self, progress: Callable[[str], None] | None = None) -> BuildResult:
         """Build the site; raise ProblemsFound and write nothing on error."""
@@ -120,7 +121,7 @@ class Builder:
         project, out = self.project, self.out
         say = progress or (lambda stage: None)
         say("load, check, package")
-        gathered = gather(project, state.gather)
+        gathered = gather(project, state.gather, self.long_lived)
         timings = dict(gathered.timings)
         if not gathered.ok:
             raise ProblemsFound(gathered.problems)

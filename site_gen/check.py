@@ -122,11 +122,12 @@ def _same(records: list[Record], seen: _Seen | None) -> bool:
 
 class _Checker:
     def __init__(self, records: Records, catalog: Catalog, config: SiteConfig,
-                 memo: CheckMemo | None = None) -> None:
+                 memo: CheckMemo | None = None, keep_records: bool = True) -> None:
         self.records = records
         self.catalog = catalog
         self.config = config
         self.memo = memo
+        self.keep_records = keep_records
         self.problems: list[Problem] = []
         self.ids: dict[str, dict[str, Record]] = {c: {} for c in COLLECTIONS}
 
@@ -168,7 +169,9 @@ class _Checker:
                 check_figure(record, self.add)
             check_supersedes_cycles(self.ids["figures"], self.add)
             others = self._since(start)
-        if self.memo is not None:
+        if self.memo is not None and not self.keep_records:
+            self.memo.seen = {}
+        elif self.memo is not None:
             self.memo.seen = {
                 c: _Seen(same[c].records if c in same else list(self.records.of(c)),
                          self.ids[c], names[c], found[c], fields[c],
@@ -394,10 +397,11 @@ def _frictionless_pattern(pattern: str) -> re.Pattern[str]:
 
 
 def check(records: Records, catalog: Catalog, config: SiteConfig,
-          memo: CheckMemo | None = None) -> list[Problem]:
+          memo: CheckMemo | None = None, keep_records: bool = True) -> list[Problem]:
     """Return every problem the schemas cannot express.
 
     With a memo from the previous check, records that did not change are not checked again
-    when nothing they depend on changed; the memo is updated in place.
+    when nothing they depend on changed; the memo is updated in place. Without
+    `keep_records` (a process that checks once), it keeps no collection as it was seen.
     """
-    return _Checker(records, catalog, config, memo).run()
+    return _Checker(records, catalog, config, memo, keep_records).run()

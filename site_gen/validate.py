@@ -106,13 +106,21 @@ def _complete(cache: GatherCache) -> GatherCache:
     return cache
 
 
-def gather(project: Path, cache: GatherCache | None = None) -> Gathered:
-    """Run load, check and package; every stage runs so that all problems are reported."""
+def gather(project: Path, cache: GatherCache | None = None, long_lived: bool = True
+           ) -> Gathered:
+    """Run load, check and package; every stage runs so that all problems are reported.
+
+    A cache from the previous gather spares redoing what did not change; a process that
+    gathers once (`long_lived=False`) uses and updates only the parts of it that are saved
+    for the next run, and keeps nothing else.
+    """
+    if cache is not None:
+        cache = _complete(cache)
     with collector.paused():  # gathering makes the records that live to the end
-        return _gather(project, _complete(cache) if cache is not None else None)
+        return _gather(project, cache, cache if long_lived else None)
 
 
-def _gather(project: Path, cache: GatherCache | None) -> Gathered:
+def _gather(project: Path, saved: GatherCache | None, cache: GatherCache | None) -> Gathered:
     result = Gathered(project)
     clock = time.perf_counter()
     config, problems = read_config(project)
@@ -136,15 +144,14 @@ def _gather(project: Path, cache: GatherCache | None) -> Gathered:
         return result
     result.catalog = catalog
     problems = _merge(problems, check(records, catalog, config,
-                                      cache.checks if cache is not None else None))
+                                      saved.checks if saved is not None else None,
+                                      keep_records=cache is not None))
     result.timings["check"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    if cache is None:
-        result.tables = build_tables(records, catalog)
-        problems = _merge(problems, validate_tables(result.tables))
-    else:
-        result.tables = build_tables(records, catalog, cache.tables)
-        problems = _merge(problems, validate_tables(result.tables, cache.rows, cache.passed))
+    result.tables = build_tables(records, catalog, cache.tables if cache is not None else None)
+    problems = _merge(problems, validate_tables(
+        result.tables, saved.rows if saved is not None else None,
+        cache.passed if cache is not None else None))
     result.timings["package"] = time.perf_counter() - clock
     result.problems = ordered(problems)
     return result

@@ -13,7 +13,8 @@ from site_gen.check import CheckMemo, check
 from site_gen.clock import build_time
 from site_gen.config import SiteConfig, read_config
 from site_gen.load import LoadCache, LoadMemo, load
-from site_gen.package import Passed, validate_tables
+from site_gen.package import validate_tables
+from site_gen.package_seen import Passed
 from site_gen.problems import Problem, ordered
 from site_gen.records import Records
 from site_gen.schemas import Catalog, catalog_sources, read_catalog

@@ -84,12 +84,12 @@ class Builder:
         self.project = project
         self.out = (out or project / "build").resolve()
         self.base_url = base_url
+        self.long_lived = long_lived  # a one-off build keeps nothing for a next one
         self.state = state or BuildState()
         self.words: dict[str, frozenset[str]] = {}  # search words of each text, kept in memory
         # Each table's data files, remade only when its rows change; a one-off build has no
         # next build in this process to use them (at 100,000 records they hold ~200 MB).
         self.data = DataCache() if long_lived else None
-        self.long_lived = long_lived
 
     def build(self, progress: Callable[[str], None] | None = None) -> BuildResult:
         """Build the site; raise ProblemsFound and write nothing on error."""

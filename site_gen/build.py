@@ -86,6 +86,7 @@ class Builder:
         self.project = project
         self.out = (out or project / "build").resolve()
         self.base_url = base_url
+        self.long_lived = long_lived  # a one-off build keeps nothing for a next one
         self.state = state or BuildState()
         self.words: dict[str, frozenset[str]] = {}  # search words of each text, kept in memory
         # Each table's data files, remade only when its rows change; a one-off build has no
@@ -124,7 +125,7 @@ class Builder:
         project, out = self.project, self.out
         say = progress or (lambda stage: None)
         say("load, check, package")
-        gathered = gather(project, state.gather)
+        gathered = gather(project, state.gather, self.long_lived)
         timings = dict(gathered.timings)
         if not gathered.ok:
             raise ProblemsFound(gathered.problems)

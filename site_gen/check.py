@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import functools
 import math
+import operator
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,25 +74,60 @@ def _number_hint(name: str, value: Any, collection: str) -> str:
     return f"write digits only, e.g. 2000 rather than \"2,000\"{words}"
 
 
+RecordKey = tuple[str, str]  # a record's file and version (the file's hash and its place)
+
+
+@dataclass
+class _Seen:
+    """One collection as the last check saw it, kept in memory only."""
+
+    records: list[Record]  # the very records, in the order the load stage gave them
+    ids: dict[str, Record]
+    names: frozenset[str]
+    problems: list[Problem]  # of the ids
+    fields: list[Problem]  # of the records' fields, under the memo's context
+    others: list[Problem]  # of the figures' qualifiers and supersedes chains
+
+
 @dataclass
 class CheckMemo:
     """The field problems each record gave in the last check, and what they depended on.
 
     A record is known by its file and version (the file's content hash and its place in
-    the file); its problems hold while the schemas, vocabularies and ids are the same.
+    the file); its problems hold while the schemas, vocabularies and ids are the same. In a
+    long-lived process the memo also keeps each collection as it was checked: a collection
+    whose records are the very ones of the last check (the load stage hands out the same
+    records for unchanged files) is not checked again.
     """
 
     context: Any = None
-    fields: dict[tuple[str, str], list[Problem]] = field(default_factory=dict)
+    records: dict[str, dict[RecordKey, list[Problem]]] = field(default_factory=dict)
+    seen: dict[str, _Seen] = field(default_factory=dict)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Saved without the records themselves, which the next process reads again."""
+        return {"context": self.context, "records": self.records}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.context, self.seen = state.get("context"), {}
+        records = state.get("records")
+        self.records = records if isinstance(records, dict) else {}
+
+
+def _same(records: list[Record], seen: _Seen | None) -> bool:
+    """Whether these are the very records of the last check."""
+    return seen is not None and len(seen.records) == len(records) \
+        and all(map(operator.is_, records, seen.records))
 
 
 class _Checker:
     def __init__(self, records: Records, catalog: Catalog, config: SiteConfig,
-                 memo: CheckMemo | None = None) -> None:
+                 memo: CheckMemo | None = None, keep_records: bool = True) -> None:
         self.records = records
         self.catalog = catalog
         self.config = config
         self.memo = memo
+        self.keep_records = keep_records
         self.problems: list[Problem] = []
         self.ids: dict[str, dict[str, Record]] = {c: {} for c in COLLECTIONS}
 
@@ -105,47 +141,94 @@ class _Checker:
             pos = record.key_at(name) if key else record.at(name)
         self.problems.append(Problem.at(pos, code, message))
 
+    def _since(self, start: int) -> list[Problem]:
+        return self.problems[start:]
+
     def run(self) -> list[Problem]:
+        earlier = self.memo.seen if self.memo is not None else {}
+        same = {c: earlier[c] for c in COLLECTIONS if _same(self.records.of(c), earlier.get(c))}
+        found: dict[str, list[Problem]] = {}
         for collection in COLLECTIONS:
+            if collection in same:
+                self.ids[collection] = same[collection].ids
+                found[collection] = same[collection].problems
+                self.problems.extend(found[collection])
+                continue
+            start = len(self.problems)
             for record in self.records.of(collection):
                 self.check_id(record)
-        self.check_all_fields()
-        for record in self.records.of("figures"):
-            check_figure(record, self.add)
-        check_supersedes_cycles(self.ids["figures"], self.add)
+            found[collection] = self._since(start)
+        names = {c: same[c].names if c in same else frozenset(self.ids[c]) for c in COLLECTIONS}
+        fields = self.check_all_fields(names, same)
+        if "figures" in same:
+            others = same["figures"].others
+            self.problems.extend(others)
+        else:
+            start = len(self.problems)
+            for record in self.records.of("figures"):
+                check_figure(record, self.add)
+            check_supersedes_cycles(self.ids["figures"], self.add)
+            others = self._since(start)
+        if self.memo is not None and not self.keep_records:
+            self.memo.seen = {}
+        elif self.memo is not None:
+            self.memo.seen = {
+                c: _Seen(same[c].records if c in same else list(self.records.of(c)),
+                         self.ids[c], names[c], found[c], fields[c],
+                         others if c == "figures" else [])
+                for c in COLLECTIONS}
         return self.problems
 
-    def _context(self) -> tuple[Any, ...]:
+    def _context(self, names: dict[str, frozenset[str]]) -> tuple[Any, ...]:
         """Everything besides a record itself that its field problems depend on."""
         tables = tuple((spec.name, tuple(spec.fields), spec.link)
                        for spec in self.catalog.tables.values())
-        ids = tuple(frozenset(self.ids[c]) for c in COLLECTIONS)
-        return tables, self.config.vocabularies, ids
+        return tables, self.config.vocabularies, tuple(names[c] for c in COLLECTIONS)
 
-    def check_all_fields(self) -> None:
-        """Check the fields of every record, reusing the problems of unchanged records."""
+    def check_all_fields(self, names: dict[str, frozenset[str]], same: dict[str, _Seen]
+                         ) -> dict[str, list[Problem]]:
+        """Check the fields of every record, reusing the problems of unchanged records.
+
+        Returns each collection's field problems.
+        """
         memo = self.memo
-        known: dict[tuple[str, str], list[Problem]] = {}
-        current: dict[tuple[str, str], list[Problem]] = {}
+        known: dict[str, dict[RecordKey, list[Problem]]] = {}
         if memo is not None:
-            context = self._context()
+            context = self._context(names)
             if memo.context == context:
-                known = memo.fields
+                known = memo.records
+            else:
+                same = {}
             memo.context = context
+        else:
+            same = {}
+        current: dict[str, dict[RecordKey, list[Problem]]] = {}
+        found: dict[str, list[Problem]] = {}
         for collection in COLLECTIONS:
+            if collection in same and collection in known:
+                found[collection] = same[collection].fields
+                self.problems.extend(found[collection])
+                current[collection] = known[collection]
+                continue
             fields = self.catalog.record_fields(collection)
+            before = known.get(collection, {})
+            mine: dict[RecordKey, list[Problem]] = {}
+            begin = len(self.problems)
             for record in self.records.of(collection):
                 key = (record.pos.path, record.version)
-                found = known.get(key) if record.version else None
-                if found is None:
+                problems = before.get(key) if record.version else None
+                if problems is None:
                     start = len(self.problems)
                     self.check_fields(record, fields)
-                    found = self.problems[start:]
+                    problems = self._since(start)
                 else:
-                    self.problems.extend(found)
-                current[key] = found
+                    self.problems.extend(problems)
+                mine[key] = problems
+            current[collection] = mine
+            found[collection] = self._since(begin)
         if memo is not None:
-            memo.fields = current
+            memo.records = current
+        return found
 
     def check_id(self, record: Record) -> None:
         value = record.fields.get("id")
@@ -314,10 +397,11 @@ def _frictionless_pattern(pattern: str) -> re.Pattern[str]:
 
 
 def check(records: Records, catalog: Catalog, config: SiteConfig,
-          memo: CheckMemo | None = None) -> list[Problem]:
+          memo: CheckMemo | None = None, keep_records: bool = True) -> list[Problem]:
     """Return every problem the schemas cannot express.
 
     With a memo from the previous check, records that did not change are not checked again
-    when nothing they depend on changed; the memo is updated in place.
+    when nothing they depend on changed; the memo is updated in place. Without
+    `keep_records` (a process that checks once), it keeps no collection as it was seen.
     """
-    return _Checker(records, catalog, config, memo).run()
+    return _Checker(records, catalog, config, memo, keep_records).run()

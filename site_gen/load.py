@@ -4,95 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import operator
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import chain, compress, count
 from pathlib import Path
 from typing import Any
 
+from site_gen.load_walk import RACY_NS, Walk, WalkMemo, walk
 from site_gen.problems import Pos, Problem
 from site_gen.records import COLLECTIONS, Record, Records
 from site_gen.yamlstrict import Document, read_yaml
 
 log = logging.getLogger(__name__)
-
-SUFFIXES = (".yaml", ".yml")
-# File times come from a clock that ticks every few milliseconds: a file written within this
-# long before it was read may change again with the same size and time, so it is re-read.
-RACY_NS = 2_000_000_000
-
-
-def _tree(folder: str, parts: tuple[str, ...],
-          found: list[tuple[tuple[str, ...], os.DirEntry[str]]]
-          ) -> list[tuple[tuple[str, ...], os.DirEntry[str]]]:
-    """Every entry below `folder` with its path parts, leaving out hidden names and whatever
-    lies below them, and not descending into symbolic links or folders that cannot be read."""
-    try:
-        with os.scandir(folder) as listing:
-            entries = list(listing)
-    except PermissionError:
-        return found
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        below = (*parts, entry.name)
-        found.append((below, entry))
-        try:
-            descend = entry.is_dir(follow_symlinks=False)
-        except OSError:
-            descend = False
-        if descend:
-            _tree(entry.path, below, found)
-    return found
-
-
-def content_files(project: Path) -> tuple[list[tuple[str, str]], list[Problem]]:
-    """List (collection, project path) pairs of the record files under content/, in path
-    order, refusing symlinks and stray folders."""
-    content = project / "content"
-    found: list[tuple[str, str]] = []
-    problems: list[Problem] = []
-    if content.is_symlink():
-        return found, [Problem("content", 1, 1, "content-symlink",
-                               "content/ is a symbolic link, which is not followed; "
-                               "move the real folder here")]
-    if not content.is_dir():
-        return found, [Problem("content", 1, 1, "project-content", "no content/ folder; "
-                               "create content/<collection>/ with YAML records")]
-    with os.scandir(content) as listing:
-        entries = sorted(listing, key=lambda item: item.name)
-    for entry in entries:
-        rel = f"content/{entry.name}"
-        if entry.is_symlink():
-            problems.append(Problem(rel, 1, 1, "content-symlink",
-                                    "symbolic links are not followed in content/; "
-                                    "move the real folder or file here"))
-            continue
-        if entry.name.startswith("."):
-            continue
-        if not entry.is_dir():
-            if Path(entry.name).suffix in SUFFIXES:
-                problems.append(Problem(rel, 1, 1, "content-collection",
-                                        "records belong in a collection folder: "
-                                        f"move it into content/<{'|'.join(COLLECTIONS)}>/"))
-            continue
-        if entry.name not in COLLECTIONS:
-            problems.append(Problem(rel, 1, 1, "content-collection",
-                                    f"unknown collection '{entry.name}'; "
-                                    f"collections are {', '.join(COLLECTIONS)}"))
-            continue
-        for parts, item in sorted(_tree(entry.path, (), []), key=lambda pair: pair[0]):
-            frel = "/".join((rel, *parts))
-            if item.is_symlink():
-                fix = "move the real folder here" if os.path.isdir(item.path) \
-                    else "copy the file here"
-                problems.append(Problem(frel, 1, 1, "content-symlink",
-                                        f"symbolic links are not followed in content/; {fix} "
-                                        "instead"))
-                continue
-            if item.name.endswith(SUFFIXES) and item.is_file():
-                found.append((entry.name, frel))
-    return found, problems
 
 
 def records_of(collection: str, rel: str, doc: Document) -> tuple[list[Record], list[Problem]]:
@@ -135,11 +60,14 @@ def records_of(collection: str, rel: str, doc: Document) -> tuple[list[Record], 
     return records, problems
 
 
+StatKey = tuple[int, int, int, int]  # modification time, size, inode, change time
+
+
 @dataclass
 class FileEntry:
     """What one content file gave the last time it was read, keyed by its stat."""
 
-    stat: tuple[int, int, int]
+    stat: StatKey
     sha256: str
     records: list[Record]
     problems: list[Problem]
@@ -147,11 +75,28 @@ class FileEntry:
 
 
 LoadCache = dict[str, FileEntry]
+_STAT = operator.attrgetter("st_mtime_ns", "st_size", "st_ino", "st_ctime_ns")
+_SHA = operator.attrgetter("sha256")
+_RECORDS = operator.attrgetter("records")
+_PROBLEMS = operator.attrgetter("problems")
 
 
-def _stat_key(path: str) -> tuple[int, int, int]:
-    info = os.stat(path)
-    return (info.st_mtime_ns, info.st_size, info.st_ino)
+@dataclass
+class _Last:
+    """The last load: its walk, and each file's stat and entry in the walk's order."""
+
+    walk: Walk
+    keys: list[StatKey]
+    entries: list[FileEntry]
+    racy: list[int]  # files read so soon after they were written that they are read again
+
+
+@dataclass
+class LoadMemo:
+    """What the last load saw, kept by a long-lived process."""
+
+    walk: WalkMemo = field(default_factory=WalkMemo)
+    last: _Last | None = None
 
 
 def read_file(collection: str, rel: str, data: bytes) -> FileEntry:
@@ -164,35 +109,56 @@ def read_file(collection: str, rel: str, data: bytes) -> FileEntry:
         problems = problems + found
         for index, record in enumerate(records):
             record.version = f"{sha[:20]}:{index}"
-    return FileEntry((0, 0, 0), sha, records, problems, time.time_ns())
+    return FileEntry((0, 0, 0, 0), sha, records, problems, time.time_ns())
 
 
-def load(project: Path, cache: LoadCache | None = None) -> tuple[Records, list[Problem]]:
+def _fresh(found: tuple[str, str, str], key: StatKey, entry: FileEntry | None,
+           cache: LoadCache | None) -> FileEntry:
+    """The file's entry: the one given while its stat is the same, else the file read again."""
+    if entry is None or entry.stat != key or key[0] >= entry.read_at - RACY_NS:
+        collection, rel, path = found
+        with open(path, "rb") as handle:
+            entry = read_file(collection, rel, handle.read())
+        entry.stat = key
+        if cache is not None:
+            cache[rel] = entry
+    return entry
+
+
+def load(project: Path, cache: LoadCache | None = None, memo: LoadMemo | None = None
+         ) -> tuple[Records, list[Problem]]:
     """Read every record file of the project; collect all problems, never stop at the first.
 
-    With a cache from the previous load, files whose size, mtime and inode are unchanged are
-    not read again; the cache is updated in place.
+    With a cache from the previous load, files whose size, times and inode are unchanged are
+    not read again; the cache is updated in place. With a memo of the last load, content/
+    is not listed again while its folders are unchanged, and only the files whose stat
+    changed are looked at one by one.
     """
-    files, problems = content_files(project)
-    records = Records(by_collection={c: [] for c in COLLECTIONS})
-    seen: set[str] = set()
-    for collection, rel in files:
-        seen.add(rel)
-        file = os.path.join(project, rel)
-        stat = _stat_key(file)
-        entry = cache.get(rel) if cache is not None else None
-        if entry is None or entry.stat != stat or stat[0] >= entry.read_at - RACY_NS:
-            with open(file, "rb") as handle:
-                entry = read_file(collection, rel, handle.read())
-            entry.stat = stat
-            if cache is not None:
-                cache[rel] = entry
-        records.files[rel] = entry.sha256
-        records.newest = max(records.newest, stat[0] / 1e9)
-        problems.extend(entry.problems)
-        records.by_collection[collection].extend(entry.records)
-    if cache is not None:
-        for gone in set(cache) - seen:
-            del cache[gone]
-    log.debug("loaded %d records from %d files", records.count(), len(files))
+    made = walk(project, memo.walk if memo is not None else None)
+    keys: list[StatKey] = list(map(_STAT, map(os.stat, made.paths)))
+    last = memo.last if memo is not None else None
+    if last is not None and last.walk is made and cache is not None:
+        entries = list(last.entries)
+        looked = sorted(set(compress(count(), map(operator.ne, keys, last.keys)))
+                        .union(last.racy))
+        for i in looked:
+            entries[i] = _fresh(made.found[i], keys[i], entries[i], cache)
+    else:
+        entries = [_fresh(found, key, cache.get(found[1]) if cache is not None else None, cache)
+                   for found, key in zip(made.found, keys, strict=True)]
+        looked = range(len(entries))
+        if cache is not None:
+            for gone in cache.keys() - set(made.rels):
+                del cache[gone]
+    if memo is not None:
+        racy = [i for i in looked if keys[i][0] >= entries[i].read_at - RACY_NS]
+        memo.last = _Last(made, keys, entries, racy)
+    problems = [*made.problems, *chain.from_iterable(map(_PROBLEMS, entries))]
+    by_collection: dict[str, list[Record]] = {c: [] for c in COLLECTIONS}
+    for collection, (start, end) in made.spans.items():
+        by_collection[collection] = list(chain.from_iterable(map(_RECORDS, entries[start:end])))
+    hashes = dict(zip(made.rels, map(_SHA, entries), strict=True))
+    newest = max(map(operator.itemgetter(0), keys), default=0)
+    records = Records(by_collection, hashes, newest / 1e9)
+    log.debug("loaded %d records from %d files", records.count(), len(made.found))
     return records, problems

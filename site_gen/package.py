@@ -1,19 +1,27 @@
 """Package stage: validate all tables as one Frictionless Data Package, in a single pass.
 
 Every error Frictionless reports is mapped back to the YAML file, line and column of the
-record and field it came from.
+record and field it came from. Once rows have passed, later builds validate only the rows
+they have not seen (package_seen.py).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
-from dataclasses import replace
 from typing import Any
 
 from frictionless import Package, Resource, Schema, errors
 
+from site_gen.package_seen import (
+    Passed,
+    RowKeys,
+    remember,
+    row_key,
+    schema_key,
+    schemas_of,
+    unseen,
+)
 from site_gen.problems import Problem
 from site_gen.tables import Table
 
@@ -41,13 +49,13 @@ class Rows(list[list[Any]]):
         return self
 
 
-def _package(tables: dict[str, Table]) -> Package:
+def _package(tables: dict[str, Table], schemas: dict[str, Schema]) -> Package:
     resources = []
-    for table in tables.values():
+    for name, table in tables.items():
         data = Rows([table.columns])
         data.extend([row.get(c) for c in table.columns] for row in table.rows)
-        resources.append(Resource(name=table.name, data=data,
-                                  schema=Schema.from_descriptor(table.spec.schema)))
+        schema = schemas.get(name) or Schema.from_descriptor(table.spec.schema)
+        resources.append(Resource(name=table.name, data=data, schema=schema))
     return Package(resources=resources)
 
 
@@ -80,73 +88,35 @@ def _message(error: Any, table: Table) -> str:
     return f"{error.title}: {note}" if note else error.message
 
 
-def _row_key(table: Table, row: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(row.get(c) for c in table.columns)
-
-
-RowKeys = dict[tuple[str, str], set[tuple[Any, ...]]]
-
-
-def _schema_key(table: Table) -> tuple[str, str]:
-    """Rows are known valid only under the schema they were validated with."""
-    schema = {k: v for k, v in table.spec.schema.items() if k != "foreignKeys"}
-    return table.name, json.dumps(schema, sort_keys=True, default=str)
-
-
-def _looks_across_rows(table: Table) -> bool:
-    """Rules besides id and references that compare rows: those tables are checked whole."""
-    schema = table.spec.schema
-    primary = schema.get("primaryKey")
-    if isinstance(primary, str):
-        primary = [primary]
-    link = table.spec.link
-    usual = [["id"]] if link is None else [[link.key, "position"]]
-    return bool(schema.get("uniqueKeys")) or (primary is not None and primary not in usual) \
-        or any((f.get("constraints") or {}).get("unique") and f.get("name") != "id"
-               for f in schema.get("fields", []))
-
-
-def _unseen(tables: dict[str, Table], seen: RowKeys) -> dict[str, Table]:
-    """Each table cut down to the rows not validated before, without its foreign keys.
-
-    The checks stage already proves every reference and id unique, which are the only
-    rules that look beyond one row; every other rule is checked on the new rows alone.
-    """
-    subset: dict[str, Table] = {}
-    for name, table in tables.items():
-        known = seen.get(_schema_key(table), set())
-        picked = [i for i, row in enumerate(table.rows) if _row_key(table, row) not in known]
-        if picked and _looks_across_rows(table):
-            picked = list(range(len(table.rows)))
-        if not picked:
-            continue
-        schema = {k: v for k, v in table.spec.schema.items() if k != "foreignKeys"}
-        spec = replace(table.spec, schema=schema)
-        subset[name] = Table(spec, table.columns, [table.rows[i] for i in picked],
-                             [table.origins[i] for i in picked])
-    return subset
-
-
-def validate_tables(tables: dict[str, Table], seen: RowKeys | None = None) -> list[Problem]:
+def validate_tables(tables: dict[str, Table], seen: RowKeys | None = None,
+                    passed: Passed | None = None) -> list[Problem]:
     """Validate the whole package once and return its errors located in the YAML.
 
     With `seen` (row keys validated by an earlier build), only new or changed rows are
-    validated, and `seen` is updated when they pass.
+    validated, and `seen` is updated when they pass; `passed` (the rows of the last build
+    that passed) spares computing the keys of rows that build already had.
     """
+    whole, changed = tables, set(tables)
+    if passed is None:
+        keys = {name: schema_key(table) for name, table in tables.items()}
+    else:
+        keys = {name: passed.key(table) for name, table in tables.items()}
+    schemas: dict[str, Schema] = {}
     if seen:
-        tables = _unseen(tables, seen)
-        if not tables:
-            return []
-    problems = _validate(tables)
+        tables, changed = unseen(tables, keys, seen, passed)
+        if passed is not None:
+            schemas = schemas_of(tables, keys, passed)
+    problems = _validate(tables, schemas) if tables else []
     if seen is not None and not problems:
-        for table in tables.values():
-            seen.setdefault(_schema_key(table), set()).update(
-                _row_key(table, row) for row in table.rows)
+        for name, table in tables.items():
+            seen.setdefault(keys[name], set()).update(row_key(table, row) for row in table.rows)
+        if passed is not None:
+            remember(whole, keys, changed, passed)
     return problems
 
 
-def _validate(tables: dict[str, Table]) -> list[Problem]:
-    report = _package(tables).validate(limit_errors=10**9)
+def _validate(tables: dict[str, Table], schemas: dict[str, Schema]) -> list[Problem]:
+    report = _package(tables, schemas).validate(limit_errors=10**9)
     problems: list[Problem] = []
     for task in report.tasks:
         table = tables[task.name]

@@ -103,6 +103,21 @@ def _locate(project: Path, name: str) -> tuple[Path, str]:
     return DEFAULTS / "datasets" / name, f"<site-gen>/datasets/{name}"
 
 
+def catalog_sources(project: Path, catalog: Catalog) -> tuple[tuple[str, bytes | None], ...]:
+    """The files `catalog` was read from, as they are now, each where it would be found.
+
+    read_catalog reads nothing else: the same bytes and settings give the same catalog.
+    """
+    found: list[tuple[str, bytes | None]] = []
+    for name in catalog.files:
+        path, rel = _locate(project, name)
+        try:
+            found.append((rel, path.read_bytes()))
+        except OSError:
+            found.append((rel, None))
+    return tuple(found)
+
+
 def _read(project: Path, name: str) -> tuple[Any, str, list[Problem]]:
     path, rel = _locate(project, name)
     if not path.is_file():

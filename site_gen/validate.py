@@ -12,12 +12,13 @@ from site_gen import collector
 from site_gen.check import CheckMemo, check
 from site_gen.clock import build_time
 from site_gen.config import SiteConfig, read_config
-from site_gen.load import LoadCache, load
+from site_gen.load import LoadCache, LoadMemo, load
 from site_gen.package import validate_tables
+from site_gen.package_seen import Passed
 from site_gen.problems import Problem, ordered
 from site_gen.records import Records
-from site_gen.schemas import Catalog, read_catalog
-from site_gen.tables import Table, build_tables
+from site_gen.schemas import Catalog, catalog_sources, read_catalog
+from site_gen.tables import Table, TableCache, build_tables
 
 
 @dataclass
@@ -50,34 +51,84 @@ def _merge(first: list[Problem], later: list[Problem]) -> list[Problem]:
 
 
 @dataclass
+class CatalogMemo:
+    """The last catalog read, and the settings and schema files it was read from."""
+
+    catalog: Catalog | None = None
+    inputs: Any = None
+
+
+def _catalog(project: Path, config: SiteConfig, memo: CatalogMemo | None
+             ) -> tuple[Catalog | None, list[Problem]]:
+    """The catalog, read again only when site.yaml or a schema file changed.
+
+    The files are looked at before they are read, so that a file changed while it is read
+    is read again next time; after the list of schema files changes, the new catalog is
+    kept for its names, and reused only from the build after.
+    """
+    if memo is None:
+        return read_catalog(project, config)
+    before = None
+    if memo.catalog is not None:
+        before = (config, catalog_sources(project, memo.catalog))
+        if before == memo.inputs:
+            return memo.catalog, []
+    catalog, problems = read_catalog(project, config)
+    same = catalog is not None and memo.catalog is not None \
+        and list(catalog.files) == list(memo.catalog.files)
+    memo.catalog, memo.inputs = catalog, before if same else None
+    return catalog, problems
+
+
+@dataclass
 class GatherCache:
-    """What a long-lived process keeps between builds: parsed files and validated rows."""
+    """What a long-lived process keeps between builds: parsed files, the rows each record
+    made, and the rows that passed validation.
+
+    The command line saves only `rows` and `checks` between runs; the other parts are made
+    again when a cache unpickled from an older state lacks them.
+    """
 
     files: LoadCache = field(default_factory=dict)
     rows: dict[tuple[str, str], set[tuple[Any, ...]]] = field(default_factory=dict)
     checks: CheckMemo = field(default_factory=CheckMemo)
+    tables: TableCache = field(default_factory=TableCache)
+    passed: Passed = field(default_factory=Passed)
+    catalog: CatalogMemo = field(default_factory=CatalogMemo)
+    load: LoadMemo = field(default_factory=LoadMemo)
 
 
-def _check_memo(cache: GatherCache | None) -> CheckMemo | None:
-    """The cache's check memo; a cache saved by an older build may lack one."""
-    if cache is None:
-        return None
-    if not isinstance(getattr(cache, "checks", None), CheckMemo):
-        cache.checks = CheckMemo()
-    return cache.checks
+def _complete(cache: GatherCache) -> GatherCache:
+    """The cache with every part; one saved by an older build may lack the newer ones."""
+    for name, kind in (("checks", CheckMemo), ("tables", TableCache), ("passed", Passed),
+                       ("catalog", CatalogMemo), ("load", LoadMemo)):
+        if not isinstance(getattr(cache, name, None), kind):
+            setattr(cache, name, kind())
+    return cache
 
 
-def gather(project: Path, cache: GatherCache | None = None) -> Gathered:
-    """Run load, check and package; every stage runs so that all problems are reported."""
+def gather(project: Path, cache: GatherCache | None = None, long_lived: bool = True
+           ) -> Gathered:
+    """Run load, check and package; every stage runs so that all problems are reported.
+
+    A cache from the previous gather spares redoing what did not change; a process that
+    gathers once (`long_lived=False`) uses and updates only the parts of it that are saved
+    for the next run, and keeps nothing else.
+    """
+    if cache is not None:
+        cache = _complete(cache)
     with collector.paused():  # gathering makes the records that live to the end
-        return _gather(project, cache)
+        return _gather(project, cache, cache if long_lived else None)
 
 
-def _gather(project: Path, cache: GatherCache | None) -> Gathered:
+def _gather(project: Path, saved: GatherCache | None, cache: GatherCache | None) -> Gathered:
     result = Gathered(project)
     clock = time.perf_counter()
     config, problems = read_config(project)
-    records, found = load(project, cache.files if cache is not None else None)
+    if cache is None:
+        records, found = load(project)
+    else:
+        records, found = load(project, cache.files, cache.load)
     problems += found
     result.records = records
     result.built = build_time(project, records.newest)
@@ -87,18 +138,21 @@ def _gather(project: Path, cache: GatherCache | None) -> Gathered:
         return result
     result.config = config
     clock = time.perf_counter()
-    catalog, found = read_catalog(project, config)
+    catalog, found = _catalog(project, config, cache.catalog if cache is not None else None)
     problems += found
     if catalog is None:
         result.problems = ordered(problems)
         return result
     result.catalog = catalog
-    problems = _merge(problems, check(records, catalog, config, _check_memo(cache)))
+    problems = _merge(problems, check(records, catalog, config,
+                                      saved.checks if saved is not None else None,
+                                      keep_records=cache is not None))
     result.timings["check"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    result.tables = build_tables(records, catalog)
+    result.tables = build_tables(records, catalog, cache.tables if cache is not None else None)
     problems = _merge(problems, validate_tables(
-        result.tables, cache.rows if cache is not None else None))
+        result.tables, saved.rows if saved is not None else None,
+        cache.passed if cache is not None else None))
     result.timings["package"] = time.perf_counter() - clock
     result.problems = ordered(problems)
     return result

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from conftest import make_project
 
-from site_gen.load import LoadCache, content_files, load
+from site_gen.load import LoadCache, load
+from site_gen.load_walk import content_files
 
 EVENT = "id: {id}\ndate: 2022-03-01\ntitle: T\ntype: strike\nstatus: reported\n" \
         "places: [kyiv]\nsources: [wire-report]\n"

@@ -44,7 +44,7 @@ def test_a_cache_without_a_check_memo_still_works(tmp_path: Path) -> None:
     cache = GatherCache()
     del cache.__dict__["checks"]  # as unpickled from a state saved before the memo existed
     assert _texts(project, cache) == []
-    assert cache.checks.fields
+    assert cache.checks.records
 
 
 def test_the_collector_is_left_as_it_was(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ only the zip pieces whose bytes changed."""
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import pickle
 from dataclasses import dataclass, field
@@ -95,11 +96,24 @@ def table_key(table: Table, schema: bytes | None = None) -> str:
     return digest.hexdigest()
 
 
-def run_key(schema: bytes, rows: list[dict[str, Any]]) -> bytes:
-    """A digest of a run of rows under the table's schema_digest."""
-    digest = hashlib.sha256(schema)
-    _feed(digest, rows)
-    return digest.digest()
+def run_keys(table: Table, schema: bytes, ends: list[int]) -> list[bytes]:
+    """A digest of each run of rows (ending at `ends`) under the table's schema_digest."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.fast = True
+    keys, start = [], 0
+    for end in ends:
+        digest = hashlib.sha256(schema)
+        try:
+            pickler.dump(table.rows[start:end])
+            digest.update(buffer.getbuffer())
+        except (pickle.PicklingError, TypeError, AttributeError, ValueError, RecursionError):
+            digest.update(os.urandom(32))
+        buffer.seek(0)
+        buffer.truncate()
+        keys.append(digest.digest())
+        start = end
+    return keys
 
 
 def run_ends(table: Table) -> list[int]:

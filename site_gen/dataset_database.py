@@ -13,7 +13,6 @@ either. Values are exact: text is not neutralised as in the CSV.
 
 from __future__ import annotations
 
-import itertools
 import operator
 import os
 import sqlite3
@@ -31,7 +30,6 @@ PAGE_SIZE = 4096
 PRAGMAS = (f"PRAGMA page_size = {PAGE_SIZE}", "PRAGMA journal_mode = OFF",
            "PRAGMA synchronous = OFF", "PRAGMA temp_store = MEMORY")
 WRITE_FIELDS = (24, 92, 96)  # change counter, version-valid-for, SQLite version number
-_names = itertools.count()
 
 
 def _indexes(table: Table) -> list[str]:
@@ -87,6 +85,10 @@ def _referenced(tables: dict[str, Table]) -> dict[str, set[str] | None]:
     return found
 
 
+class _Unmatched(Exception):
+    """An update by row id did not find its row."""
+
+
 class Database:
     """The working database and the key of the rows each of its tables holds."""
 
@@ -123,9 +125,9 @@ class Database:
         if self.con is not None and schema == self.schema:
             try:
                 checked = self._change(tables, rows, keys)
-            except sqlite3.IntegrityError:  # e.g. two rows swapped ids: start from nothing
+            except (sqlite3.IntegrityError, _Unmatched):  # e.g. two rows swapped keys
                 checked = None
-                self.close()
+                self.close()  # start from nothing
         if self.con is None or schema != self.schema:
             self._create(tables, rows, schema)
         self.filled = {name: keys.get(name, "") for name in tables}
@@ -154,7 +156,10 @@ class Database:
                 moved.add(name)
                 continue
             positions = _changed(old, new)
+            before = self.con.total_changes
             self.con.executemany(_update(table), [(*new[i], i + 1) for i in positions])
+            if self.con.total_changes - before != len(positions):
+                raise _Unmatched(f"{name}: a row id is not the row's position")
             self.updated += len(positions)
             if name in referenced and _moved(table, referenced[name], old, new, positions):
                 moved.add(name)
@@ -196,20 +201,12 @@ class Database:
                                    f"expected {len(rows[table.name])}")
 
     def _copy(self) -> bytes:
-        """A compact copy of the working database, made by VACUUM INTO a memory file (or a
-        temporary file where SQLite has no memory files, before 3.36)."""
+        """A compact copy of the working database, made by VACUUM INTO a temporary file.
+
+        Not into a memory file: SQLite copies a shared memory file out page by page through
+        its cache, which takes longer than writing and reading a file."""
         assert self.con is not None
-        name = f"file:/site-gen-{os.getpid()}-{next(_names)}?vfs=memdb"
-        try:
-            target = sqlite3.connect(name, uri=True)  # keeps the memory file until closed
-        except sqlite3.OperationalError:
-            return unstamped(memoryview(copy_through_file(self.con)))
-        try:
-            self.con.execute("VACUUM INTO ?", (name,))
-            data = memoryview(target.serialize())
-        finally:
-            target.close()
-        return unstamped(data)
+        return copy_through_file(self.con)
 
 
 def _moved(table: Table, columns: set[str] | None, old: list[tuple[Any, ...]],
@@ -223,21 +220,16 @@ def _moved(table: Table, columns: set[str] | None, old: list[tuple[Any, ...]],
 
 
 def copy_through_file(con: sqlite3.Connection) -> bytes:
+    """The database of `con` made compact by VACUUM INTO a file, unstamped."""
     with tempfile.TemporaryDirectory(prefix="site-gen-") as folder:
         path = os.path.join(folder, "copy.sqlite")
         con.execute("VACUUM INTO ?", (path,))
-        with open(path, "rb") as copy:
+        with open(path, "r+b") as copy:
+            for offset in WRITE_FIELDS:  # set to 0 before the one read
+                copy.seek(offset)
+                copy.write(bytes(4))
+            copy.seek(0)
             return copy.read()
-
-
-def unstamped(data: memoryview) -> bytes:
-    """The file with the header fields that record a write set to 0."""
-    parts: list[bytes | memoryview] = []
-    start = 0
-    for offset in WRITE_FIELDS:
-        parts += [data[start:offset], bytes(4)]
-        start = offset + 4
-    return b"".join([*parts, data[start:]])
 
 
 def sqlite_bytes(tables: dict[str, Table], rows: dict[str, list[tuple[Any, ...]]]) -> bytes:

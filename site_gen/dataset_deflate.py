@@ -175,18 +175,18 @@ class Deflater:
         self.previous_members = members
         self.previous_pieces = pieces
         self.whole: dict[str, tuple[str, Member]] = {}
-        self.pending: dict[str, list[Future[tuple[PieceKey, Piece]]]] = {}
+        self.pending: dict[str, list[Future[tuple[PieceKey, Piece, bool]]]] = {}
         self.keys: dict[str, str] = {}
         self.oversize: list[str] = []
         self.made = 0  # pieces compressed by this build, not taken from the last
 
-    def _piece(self, data: memoryview, last: bool) -> tuple[PieceKey, Piece]:
+    def _piece(self, data: memoryview, last: bool) -> tuple[PieceKey, Piece, bool]:
+        """(key, piece, whether it was compressed here rather than taken from the last build)"""
         key = _key(data, last)
         piece = self.previous_pieces.get(key)
-        if piece is None:
-            piece = deflate_piece(data, last)
-            self.made += 1
-        return key, piece
+        if piece is not None:
+            return key, piece, False
+        return key, deflate_piece(data, last), True
 
     def add(self, name: str, data: bytes, key: str | None = None, text: bool = True) -> None:
         """Compress `data` as the member `name`, cut as text or as binary data; `key`, if
@@ -219,7 +219,9 @@ class Deflater:
             done[name] = by_key[key] = member
             pieces.update(member.pieces)
         for name, futures in self.pending.items():
-            made = [future.result() for future in futures]
+            results = [future.result() for future in futures]
+            made = [(key, piece) for key, piece, _ in results]
+            self.made += sum(fresh for _, _, fresh in results)
             pieces.update(made)
             done[name] = joined(made)
             if name in self.keys:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from site_gen.dataset_archive import content_key
-from site_gen.dataset_cache import Run, TableOutput, run_ends, run_key, schema_digest, table_key
+from site_gen.dataset_cache import Run, TableOutput, run_ends, run_keys, schema_digest, table_key
 from site_gen.dataset_csv import (
     CsvFormat,
     PublishError,
@@ -94,8 +94,8 @@ def publish_table(records: Records, table: Table, cached: TableOutput | None = N
     old = cached.runs if cached is not None else {}
     runs: dict[bytes, Run] = {}
     start = encoded = 0
-    for end in run_ends(table):
-        run = run_key(schema, table.rows[start:end])
+    ends = run_ends(table)
+    for end, run in zip(ends, run_keys(table, schema, ends), strict=True):
         kept = old.get(run)
         if kept is not None and cached is not None:
             first, count = kept.first, kept.count

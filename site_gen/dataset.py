@@ -7,7 +7,6 @@ table's row count is checked against the records at every step: nothing is dropp
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import os
@@ -66,7 +65,7 @@ def _resource(table: Table, path: str, output: TableOutput) -> dict[str, Any]:
         "encoding": "utf-8",
         "bytes": len(output.csv),
         "hash": output.csv_hash,
-        "schema": copy.deepcopy(spec.schema),
+        "schema": spec.schema,  # written out at once, never changed
     }
 
 
@@ -118,8 +117,10 @@ def publish_data(gathered: Gathered, charts: Charts, env: jinja2.Environment,
                  cache: DataCache | None = None) -> dict[str, bytes]:
     """Every file under data/: CSV, JSON, datapackage.json, SQLite, zip and the codebook.
 
-    With a cache kept from the last build, only tables whose rows or schema changed are made
-    again and only zip members whose bytes changed are compressed again."""
+    With a cache kept from the last build, only the runs of rows that changed are encoded
+    again, only the rows that changed are written to the working database, and only the
+    pieces of zip members whose bytes changed are compressed again. Without one (a one-off
+    build) nothing is keyed or kept."""
     own = cache is None
     cache = cache if cache is not None else DataCache()
     try:

@@ -126,7 +126,7 @@ class Database:
             try:
                 checked = self._change(tables, rows, keys)
             except (sqlite3.IntegrityError, _Unmatched):  # e.g. two rows swapped keys
-                checked = None
+                checked, self.updated = None, 0
                 self.close()  # start from nothing
         if self.con is None or schema != self.schema:
             self._create(tables, rows, schema)

@@ -79,9 +79,9 @@ def publish_table(records: Records, table: Table, cached: TableOutput | None = N
     otherwise made of `cached`'s runs wherever the rows of a run are the same. Without it
     (a one-off build) the table is encoded whole and nothing is kept for another build."""
     expected = expected_rows(records, table)
-    form = CsvFormat(table)
-    outputs = _Outputs(form.header())
     if not reuse:
+        form = CsvFormat(table)
+        outputs = _Outputs(form.header())
         outputs.add(*_encode(table, form, 0, len(table.rows)))
         _count(table, outputs.rows, expected)
         csv, json = b"".join(outputs.csv), json_document(outputs.json)
@@ -91,6 +91,8 @@ def publish_table(records: Records, table: Table, cached: TableOutput | None = N
     if cached is not None and cached.key == key:
         _count(table, cached.rows, expected)
         return cached
+    form = CsvFormat(table)
+    outputs = _Outputs(form.header())
     old = cached.runs if cached is not None else {}
     runs: dict[bytes, Run] = {}
     start = encoded = 0

@@ -7,7 +7,6 @@ table's row count is checked against the records at every step: nothing is dropp
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import os
@@ -16,22 +15,17 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from site_gen import collector
+from site_gen import collector, dataset_archive
 from site_gen.codebook import Download, table_views
 from site_gen.codebook_page import render_codebook
-from site_gen.dataset_archive import (
-    Deflater,
-    TooLarge,
-    archive_bytes,
-    content_key,
-    zipfile_bytes,
-)
-from site_gen.dataset_cache import DataCache, TableOutput, table_key
-from site_gen.dataset_csv import PublishError, csv_bytes, csv_row_count, json_bytes, typed_rows
+from site_gen.dataset_archive import TooLarge, archive_bytes, zipfile_bytes
+from site_gen.dataset_cache import DataCache, TableOutput
+from site_gen.dataset_csv import PublishError
+from site_gen.dataset_deflate import Deflater
 from site_gen.dataset_meta import DatasetInfo, citation_cff, dataset_info, license_descriptor
 from site_gen.dataset_sqlite import datasette_metadata
+from site_gen.dataset_table import publish_table
 from site_gen.dataset_zip import readme
-from site_gen.records import Records
 from site_gen.schemas import RESERVED_NAMES
 from site_gen.tables import Table
 from site_gen.validate import Gathered
@@ -46,15 +40,6 @@ PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 WORKERS = min(4, os.cpu_count() or 1)  # threads that compress zip members
 
 __all__ = ["DataCache", "PublishError", "publish_data"]
-
-
-def expected_rows(records: Records, table: Table) -> int:
-    """How many rows the records make: one per record, or one per list item for link tables."""
-    link = table.spec.link
-    if link is None:
-        return len(records.of(table.name))
-    return sum(len(r.fields[link.field]) for r in records.of(link.collection)
-               if isinstance(r.fields.get(link.field), list))
 
 
 def _check_names(tables: dict[str, Table], info: DatasetInfo) -> None:
@@ -80,7 +65,7 @@ def _resource(table: Table, path: str, output: TableOutput) -> dict[str, Any]:
         "encoding": "utf-8",
         "bytes": len(output.csv),
         "hash": output.csv_hash,
-        "schema": copy.deepcopy(spec.schema),
+        "schema": spec.schema,  # written out at once, never changed
     }
 
 
@@ -101,33 +86,6 @@ def datapackage(info: DatasetInfo, resources: list[dict[str, Any]]) -> dict[str,
         package["contributors"] = [{"title": info.publisher, "roles": ["publisher"]}]
     package["resources"] = resources
     return package
-
-
-def _count(table: Table, rows: list[tuple[Any, ...]], expected: int) -> None:
-    if len(rows) != expected:
-        raise PublishError(f"table {table.name} has {len(rows)} rows, "
-                           f"but the records give {expected}")
-
-
-def publish_table(records: Records, table: Table,
-                  cached: TableOutput | None = None) -> TableOutput:
-    """One table's typed rows, CSV and JSON, after proving that no row was lost or split.
-
-    Taken from `cached` when that was made from the same rows and schema."""
-    expected = expected_rows(records, table)
-    key = table_key(table)
-    if cached is not None and cached.key == key:
-        _count(table, cached.rows, expected)
-        return cached
-    rows = typed_rows(table)
-    _count(table, rows, expected)
-    csv_data = csv_bytes(table, rows)
-    if (read_back := csv_row_count(csv_data)) != expected:
-        raise PublishError(f"{table.name}.csv reads back as {read_back} rows, "
-                           f"expected {expected}")
-    json_data = json_bytes(table, rows)
-    return TableOutput(key, rows, csv_data, content_key(csv_data), json_data,
-                       content_key(json_data))
 
 
 def _table_downloads(table: Table, files: dict[str, bytes]) -> list[Download]:
@@ -159,13 +117,16 @@ def publish_data(gathered: Gathered, charts: Charts, env: jinja2.Environment,
                  cache: DataCache | None = None) -> dict[str, bytes]:
     """Every file under data/: CSV, JSON, datapackage.json, SQLite, zip and the codebook.
 
-    With a cache kept from the last build, only tables whose rows or schema changed are made
-    again and only zip members whose bytes changed are compressed again."""
+    With a cache kept from the last build, only the runs of rows that changed are encoded
+    again, only the rows that changed are written to the working database, and only the
+    pieces of zip members whose bytes changed are compressed again. Without one (a one-off
+    build) nothing is keyed or kept."""
     own = cache is None
     cache = cache if cache is not None else DataCache()
     try:
         with collector.frozen(), ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            files = _publish(gathered, charts, env, cache, Deflater(pool, cache.members))
+            deflater = Deflater(pool, cache.members, cache.pieces, dataset_archive.LIMIT // 2)
+            files = _publish(gathered, charts, env, cache, deflater, reuse=not own)
     finally:
         if own:
             cache.database.close()
@@ -173,7 +134,7 @@ def publish_data(gathered: Gathered, charts: Charts, env: jinja2.Environment,
 
 
 def _publish(gathered: Gathered, charts: Charts, env: jinja2.Environment, cache: DataCache,
-             deflater: Deflater) -> dict[str, bytes]:
+             deflater: Deflater, reuse: bool) -> dict[str, bytes]:
     assert gathered.config is not None
     info = dataset_info(gathered.config, gathered.built)
     tables = gathered.tables
@@ -187,14 +148,16 @@ def _publish(gathered: Gathered, charts: Charts, env: jinja2.Environment, cache:
     outputs: dict[str, TableOutput] = {}
     resources = []
     for name, table in tables.items():
-        output = outputs[name] = publish_table(gathered.records, table, cache.tables.get(name))
+        output = outputs[name] = publish_table(gathered.records, table, cache.tables.get(name),
+                                               reuse)
         add(f"{name}.csv", output.csv, output.csv_hash)
         add(f"{name}.json", output.json, output.json_hash)
         resources.append(_resource(table, f"{name}.csv", output))
     add("datapackage.json", _json(datapackage(info, resources)))
     database = f"{info.name}.sqlite"
-    add(database, cache.database.publish(tables, {name: o.rows for name, o in outputs.items()},
-                                         {name: o.key for name, o in outputs.items()}))
+    files[database] = cache.database.publish(tables, {name: o.rows for name, o in outputs.items()},
+                                             {name: o.key for name, o in outputs.items()})
+    deflater.add(database, files[database], text=False)
     add("metadata.json", _json(datasette_metadata(info, info.name, tables)))
 
     package_files = _package_downloads(files, database)
@@ -207,12 +170,12 @@ def _publish(gathered: Gathered, charts: Charts, env: jinja2.Environment, cache:
         deflater.add(name, data)
     archive = f"{info.name}.zip"
     try:
-        members, kept = deflater.members()
+        members, kept, pieces = deflater.members()
         files[archive] = archive_bytes(info.name, members, info.created)
     except TooLarge:  # Zip64: written by zipfile, every member compressed again
-        kept = {}
+        kept, pieces = {}, {}
         files[archive] = zipfile_bytes(info.name, {**files, **extra}, info.created)
-    cache.tables, cache.members = outputs, kept
+    cache.tables, cache.members, cache.pieces = outputs, kept, pieces
     package_files.insert(0, Download(
         archive, "Zip", "application/zip", len(files[archive]),
         "every file of the dataset, with a README.md and a CITATION.cff"))

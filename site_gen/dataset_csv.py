@@ -55,9 +55,11 @@ def field_types(table: Table) -> list[tuple[str, str]]:
     return [(c, types.get(c, "string")) for c in table.columns]
 
 
-def _first_bad(table: Table, columns: list[tuple[str, str]]) -> None:
-    """Raise for the first cell, row by row, whose value is not of its column's type."""
-    for number, row in enumerate(table.rows, start=1):
+def _first_bad(table: Table, rows: list[dict[str, Any]], first: int,
+               columns: list[tuple[str, str]]) -> None:
+    """Raise for the first cell, row by row, whose value is not of its column's type; `rows`
+    are the table's rows from number `first` + 1 on."""
+    for number, row in enumerate(rows, start=first + 1):
         for column, kind in columns:
             value = row.get(column)
             check = _CHECKS.get(kind)
@@ -78,22 +80,25 @@ def _column_fits(values: list[Any], kind: str) -> bool:
         math.isfinite(v) for v in values if type(v) is float)
 
 
-def typed_rows(table: Table) -> list[tuple[Any, ...]]:
-    """The table's cells in column order, each checked against its declared type.
+def typed_rows(table: Table, rows: list[dict[str, Any]] | None = None,
+               first: int = 0) -> list[tuple[Any, ...]]:
+    """The cells in column order of the table's rows (or of `rows`, the table's rows from
+    index `first` on), each checked against its column's declared type.
 
     Read column by column: a column whose values all have an accepted exact type needs no
     check of each cell; otherwise the cells are checked one by one to name the first."""
+    rows = table.rows if rows is None else rows
     columns = field_types(table)
     cells = []
     for column, kind in columns:
-        values = [row.get(column) for row in table.rows]
+        values = [row.get(column) for row in rows]
         if "" in values:
             values = [None if value == "" else value for value in values]
         if not _column_fits(values, kind):
-            _first_bad(table, columns)
+            _first_bad(table, rows, first, columns)
         cells.append(values)
     if not cells:
-        return [() for _ in table.rows]
+        return [() for _ in rows]
     return list(zip(*cells, strict=True))
 
 
@@ -146,32 +151,70 @@ def _csv_column(values: Sequence[Any], kind: str,
             for value in values]
 
 
+class CsvFormat:
+    """How a table's cells are written: each column's type and the rules its text keeps."""
+
+    def __init__(self, table: Table) -> None:
+        self.columns = table.columns
+        self.kinds = [kind for _, kind in field_types(table)]
+        raw = {f.get("name"): f.get("constraints") or {}
+               for f in table.spec.schema.get("fields", [])}
+        self.rules = [allows(raw.get(column, {})) for column in table.columns]
+
+    def header(self) -> bytes:
+        out, writer = _writer()
+        writer.writerow(self.columns)
+        return out.getvalue().encode("utf-8")
+
+    def body(self, rows: list[tuple[Any, ...]]) -> bytes:
+        """The CSV lines of typed rows, without a header row."""
+        out, writer = _writer()
+        cells = zip(*rows, strict=True)  # column by column; nothing at all when there are no rows
+        columns = [_csv_column(values, kind, rule)
+                   for values, kind, rule in zip(cells, self.kinds, self.rules, strict=False)]
+        writer.writerows(zip(*columns, strict=True) if columns else ([] for _ in rows))
+        return out.getvalue().encode("utf-8")
+
+
+def _writer() -> tuple[io.StringIO, Any]:
+    out = io.StringIO(newline="")
+    return out, csv.writer(out, lineterminator=LINE_END, quoting=csv.QUOTE_MINIMAL)
+
+
 def csv_bytes(table: Table, rows: list[tuple[Any, ...]]) -> bytes:
     """RFC 4180 CSV with a header row, encoded as UTF-8."""
-    kinds = [kind for _, kind in field_types(table)]
-    raw = {f.get("name"): f.get("constraints") or {} for f in table.spec.schema.get("fields", [])}
-    rules = [allows(raw.get(column, {})) for column in table.columns]
-    cells = zip(*rows, strict=True)  # column by column; nothing at all when there are no rows
-    columns = [_csv_column(values, kind, rule)
-               for values, kind, rule in zip(cells, kinds, rules, strict=False)]
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator=LINE_END, quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(table.columns)
-    writer.writerows(zip(*columns, strict=True) if columns else ([] for _ in rows))
-    return out.getvalue().encode("utf-8")
+    form = CsvFormat(table)
+    return form.header() + form.body(rows)
 
 
 def csv_row_count(data: bytes) -> int:
     """Data rows in a CSV as a reader sees them, to prove that nothing was split or merged."""
+    return csv_records(data) - 1
+
+
+def csv_records(data: bytes) -> int:
+    """Records (lines, but for line breaks inside quotes) in CSV text."""
     reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
-    return sum(1 for _ in reader) - 1
+    return sum(1 for _ in reader)
+
+
+def json_lines(table: Table, rows: list[tuple[Any, ...]]) -> bytes:
+    """The row objects of typed rows, one per line, keys in column order, null for empty
+    cells, with a comma between lines."""
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+    columns = table.columns
+    return ",\n".join([encode(dict(zip(columns, row, strict=True))) for row in rows]
+                      ).encode("utf-8")
+
+
+def json_document(parts: Sequence[bytes | memoryview]) -> bytes:
+    """A JSON list from the lines of its rows in parts, each part from json_lines."""
+    filled = [part for part in parts if len(part)]
+    if not filled:
+        return b"[]\n"
+    return b"".join([b"[\n", b",\n".join(filled), b"\n]\n"])
 
 
 def json_bytes(table: Table, rows: list[tuple[Any, ...]]) -> bytes:
     """A list of row objects, one per line, keys in column order, null for empty cells."""
-    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
-    columns = table.columns
-    lines = [encode(dict(zip(columns, row, strict=True))) for row in rows]
-    if not lines:
-        return b"[]\n"
-    return ("[\n" + ",\n".join(lines) + "\n]\n").encode("utf-8")
+    return json_document([json_lines(table, rows)])

@@ -1,8 +1,11 @@
 """The SQLite file: a working database kept between builds, copied out compact at each build.
 
-The working database holds every table; a build empties and fills again only the tables
-whose rows changed (row ids restart at 1 in an emptied table, as in a new one), then
-`VACUUM INTO` writes a compact copy whose bytes depend only on the schema and the rows.
+The working database holds every table, each row under the row id of its position (1 for
+the first, as in a table filled from nothing). A build changes only the tables whose rows
+changed: where the number of rows is the same, it updates the rows that differ in place
+under their row ids; otherwise it empties the table and fills it again (row ids restart at
+1 in an emptied table). Then `VACUUM INTO` writes a compact copy whose bytes depend only on
+the schema, the rows and their row ids, so they are those of a database built from nothing.
 The copy's header fields that name a write (change counter, the SQLite version) are set to
 0, as a VACUUM in memory leaves them, so the bytes do not depend on the SQLite release
 either. Values are exact: text is not neutralised as in the CSV.
@@ -10,15 +13,15 @@ either. Values are exact: text is not neutralised as in the CSV.
 
 from __future__ import annotations
 
-import itertools
+import operator
 import os
 import sqlite3
 import tempfile
 from typing import Any
 
-from site_gen.codebook import foreign_keys
+from site_gen.codebook import foreign_keys, primary_key
 from site_gen.dataset_csv import PublishError
-from site_gen.dataset_sqlite import create_table_sql, quoted
+from site_gen.dataset_sqlite import SQL_TYPES, create_table_sql, quoted
 from site_gen.tables import Table
 
 PAGE_SIZE = 4096
@@ -27,7 +30,6 @@ PAGE_SIZE = 4096
 PRAGMAS = (f"PRAGMA page_size = {PAGE_SIZE}", "PRAGMA journal_mode = OFF",
            "PRAGMA synchronous = OFF", "PRAGMA temp_store = MEMORY")
 WRITE_FIELDS = (24, 92, 96)  # change counter, version-valid-for, SQLite version number
-_names = itertools.count()
 
 
 def _indexes(table: Table) -> list[str]:
@@ -45,6 +47,48 @@ def _insert(table: Table) -> str:
             f"VALUES ({', '.join('?' for _ in table.columns)})")
 
 
+def _update(table: Table) -> str:
+    return (f"UPDATE {quoted(table.name)} "
+            f"SET {', '.join(f'{quoted(c)} = ?' for c in table.columns)} WHERE rowid = ?")
+
+
+def _row_id_is_position(table: Table) -> bool:
+    """Whether a row's id is its position: not when the primary key is a single INTEGER
+    column, which SQLite makes the row id itself."""
+    primary = primary_key(table.spec)
+    if len(primary) != 1:
+        return True
+    kind = next((f.type for f in table.spec.fields if f.name == primary[0]), "string")
+    return SQL_TYPES.get(kind) != "INTEGER"
+
+
+def _same(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
+    """Equal values of the same types (1, 1.0 and True are equal in Python, not in SQLite)."""
+    return old == new and all(type(a) is type(b) for a, b in zip(old, new, strict=True))
+
+
+def _changed(old: list[tuple[Any, ...]], new: list[tuple[Any, ...]]) -> list[int]:
+    """Positions whose rows differ; the same row object is the same row."""
+    return [i for i, other in enumerate(map(operator.is_not, old, new))
+            if other and not _same(old[i], new[i])]
+
+
+def _referenced(tables: dict[str, Table]) -> dict[str, set[str] | None]:
+    """The columns of each table that a foreign key points to (None: the key names none)."""
+    found: dict[str, set[str] | None] = {}
+    for table in tables.values():
+        for _, parent, their in foreign_keys(table.spec):
+            if not their or found.get(parent, set()) is None:
+                found[parent] = None
+            else:
+                found.setdefault(parent, set()).update(their)  # type: ignore[union-attr]
+    return found
+
+
+class _Unmatched(Exception):
+    """An update by row id did not find its row."""
+
+
 class Database:
     """The working database and the key of the rows each of its tables holds."""
 
@@ -52,11 +96,13 @@ class Database:
         self.con: sqlite3.Connection | None = None
         self.schema: list[tuple[str, str, list[str]]] = []
         self.filled: dict[str, str] = {}
+        self.held: dict[str, list[tuple[Any, ...]]] = {}  # each table's rows, in row id order
+        self.updated = 0  # rows this build updated in place
 
     def close(self) -> None:
         if self.con is not None:
             self.con.close()
-        self.con, self.schema, self.filled = None, [], {}
+        self.con, self.schema, self.filled, self.held = None, [], {}, {}
 
     def publish(self, tables: dict[str, Table], rows: dict[str, list[tuple[Any, ...]]],
                 keys: dict[str, str] | None = None) -> bytes:
@@ -74,17 +120,53 @@ class Database:
                  keys: dict[str, str]) -> bytes:
         schema = [(t.name, create_table_sql(t.spec, t.columns), _indexes(t))
                   for t in tables.values()]
+        self.updated = 0
+        checked: set[str] | None = None  # every table
+        if self.con is not None and schema == self.schema:
+            try:
+                checked = self._change(tables, rows, keys)
+            except (sqlite3.IntegrityError, _Unmatched):  # e.g. two rows swapped keys
+                checked, self.updated = None, 0
+                self.close()  # start from nothing
         if self.con is None or schema != self.schema:
             self._create(tables, rows, schema)
-        else:
-            for table in tables.values():
-                if keys.get(table.name) is None or keys[table.name] != self.filled[table.name]:
-                    self.con.execute(f"DELETE FROM {quoted(table.name)}")
-                    self.con.executemany(_insert(table), rows[table.name])
-            self.con.commit()
         self.filled = {name: keys.get(name, "") for name in tables}
-        self._check(tables, rows)
+        self.held = {name: rows[name] for name in tables}
+        self._check(tables, rows, checked)
         return self._copy()
+
+    def _change(self, tables: dict[str, Table], rows: dict[str, list[tuple[Any, ...]]],
+                keys: dict[str, str]) -> set[str]:
+        """Bring every table whose key changed up to its rows; the tables whose foreign keys
+        must be checked again: those changed, and those pointing to a changed table whose
+        referenced values may have changed."""
+        assert self.con is not None
+        referenced = _referenced(tables)
+        checked: set[str] = set()
+        moved: set[str] = set()  # tables whose referenced values may have changed
+        for table in tables.values():
+            name = table.name
+            if keys.get(name) and keys[name] == self.filled.get(name):
+                continue
+            checked.add(name)
+            old, new = self.held.get(name), rows[name]
+            if old is None or len(old) != len(new) or not _row_id_is_position(table):
+                self.con.execute(f"DELETE FROM {quoted(name)}")
+                self.con.executemany(_insert(table), new)
+                moved.add(name)
+                continue
+            positions = _changed(old, new)
+            before = self.con.total_changes
+            self.con.executemany(_update(table), [(*new[i], i + 1) for i in positions])
+            if self.con.total_changes - before != len(positions):
+                raise _Unmatched(f"{name}: a row id is not the row's position")
+            self.updated += len(positions)
+            if name in referenced and _moved(table, referenced[name], old, new, positions):
+                moved.add(name)
+        self.con.commit()
+        checked.update(table.name for table in tables.values()
+                       if any(parent in moved for _, parent, _ in foreign_keys(table.spec)))
+        return checked
 
     def _create(self, tables: dict[str, Table], rows: dict[str, list[tuple[Any, ...]]],
                 schema: list[tuple[str, str, list[str]]]) -> None:
@@ -100,9 +182,15 @@ class Database:
         con.commit()
         self.schema = schema
 
-    def _check(self, tables: dict[str, Table], rows: dict[str, list[tuple[Any, ...]]]) -> None:
+    def _check(self, tables: dict[str, Table], rows: dict[str, list[tuple[Any, ...]]],
+               checked: set[str] | None) -> None:
+        """Counts of every table; foreign keys of the `checked` tables (None: of all)."""
         assert self.con is not None
-        broken = self.con.execute("PRAGMA foreign_key_check").fetchall()
+        if checked is None:
+            broken = self.con.execute("PRAGMA foreign_key_check").fetchall()
+        else:
+            broken = [row for name in sorted(checked) for row in self.con.execute(
+                f"PRAGMA foreign_key_check({quoted(name)})").fetchall()]
         if broken:
             raise PublishError(f"SQLite foreign keys broken: {broken[:5]}")
         for table in tables.values():
@@ -113,38 +201,35 @@ class Database:
                                    f"expected {len(rows[table.name])}")
 
     def _copy(self) -> bytes:
-        """A compact copy of the working database, made by VACUUM INTO a memory file (or a
-        temporary file where SQLite has no memory files, before 3.36)."""
+        """A compact copy of the working database, made by VACUUM INTO a temporary file.
+
+        Not into a memory file: SQLite copies a shared memory file out page by page through
+        its cache, which takes longer than writing and reading a file."""
         assert self.con is not None
-        name = f"file:/site-gen-{os.getpid()}-{next(_names)}?vfs=memdb"
-        try:
-            target = sqlite3.connect(name, uri=True)  # keeps the memory file until closed
-        except sqlite3.OperationalError:
-            return unstamped(memoryview(copy_through_file(self.con)))
-        try:
-            self.con.execute("VACUUM INTO ?", (name,))
-            data = memoryview(target.serialize())
-        finally:
-            target.close()
-        return unstamped(data)
+        return copy_through_file(self.con)
+
+
+def _moved(table: Table, columns: set[str] | None, old: list[tuple[Any, ...]],
+           new: list[tuple[Any, ...]], positions: list[int]) -> bool:
+    """Whether a value that a foreign key may point to changed at these positions."""
+    if columns is None or not set(columns) <= set(table.columns):
+        return bool(positions)
+    picked = [table.columns.index(column) for column in sorted(columns)]
+    return any(not _same(tuple(old[i][c] for c in picked), tuple(new[i][c] for c in picked))
+               for i in positions)
 
 
 def copy_through_file(con: sqlite3.Connection) -> bytes:
+    """The database of `con` made compact by VACUUM INTO a file, unstamped."""
     with tempfile.TemporaryDirectory(prefix="site-gen-") as folder:
         path = os.path.join(folder, "copy.sqlite")
         con.execute("VACUUM INTO ?", (path,))
-        with open(path, "rb") as copy:
+        with open(path, "r+b") as copy:
+            for offset in WRITE_FIELDS:  # set to 0 before the one read
+                copy.seek(offset)
+                copy.write(bytes(4))
+            copy.seek(0)
             return copy.read()
-
-
-def unstamped(data: memoryview) -> bytes:
-    """The file with the header fields that record a write set to 0."""
-    parts: list[bytes | memoryview] = []
-    start = 0
-    for offset in WRITE_FIELDS:
-        parts += [data[start:offset], bytes(4)]
-        start = offset + 4
-    return b"".join([*parts, data[start:]])
 
 
 def sqlite_bytes(tables: dict[str, Table], rows: dict[str, list[tuple[Any, ...]]]) -> bytes:

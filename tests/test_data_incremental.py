@@ -9,6 +9,7 @@ import math
 import sqlite3
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,13 +21,14 @@ from test_data import CHARTS, EPOCH, make_project
 
 from site_gen import dataset_archive
 from site_gen.dataset import DataCache, PublishError, publish_data
-from site_gen.dataset_archive import Deflater, Member, archive_bytes, deflate, zipfile_bytes
+from site_gen.dataset_archive import archive_bytes, zipfile_bytes
 from site_gen.dataset_cache import table_key
 from site_gen.dataset_csv import LINE_END, allows, csv_bytes, csv_cell, field_types, typed_rows
-from site_gen.dataset_database import Database, copy_through_file, sqlite_bytes, unstamped
+from site_gen.dataset_database import Database, sqlite_bytes
+from site_gen.dataset_deflate import Deflater, Member, deflate
 from site_gen.tables import Table
 from site_gen.theme import make_env
-from site_gen.validate import Gathered, gather
+from site_gen.validate import GatherCache, Gathered, gather
 
 WHEN = datetime(2022, 3, 3, 12, 30, 59)
 FILES = {"b.csv": b"id,name\r\n1,x\r\n" * 50, "a.json": b"[]\n", "empty.txt": b"",
@@ -45,13 +47,15 @@ def _gathered(project: Path) -> Gathered:
     return gathered
 
 
-def _members(files: dict[str, bytes], previous: dict[str, Member]) -> tuple[
-        dict[str, Member], dict[str, Member]]:
+def _members(files: dict[str, bytes], previous: dict[str, Member],
+             limit: int = 0) -> tuple[dict[str, Member], dict[str, Member]]:
+    """Members by name and by content key, each file added under its content key."""
     with ThreadPoolExecutor(max_workers=2) as pool:
-        deflater = Deflater(pool, previous)
+        deflater = Deflater(pool, previous, {}, limit)
         for name, data in files.items():
-            deflater.add(name, data)
-        return deflater.members()
+            deflater.add(name, data, dataset_archive.content_key(data))
+        members, kept, _ = deflater.members()
+        return members, kept
 
 
 def test_archive_has_the_bytes_zipfile_writes_and_reads_back() -> None:
@@ -211,6 +215,7 @@ def test_the_working_database_refills_only_changed_tables_and_copies_out_fresh_b
         keys["actors"] = table_key(tables["actors"])
         again = database.publish(tables, rows, keys)
         assert again == sqlite_bytes(tables, rows) != first
+        assert database.updated == 1  # in place: the other rows and tables are left alone
         copy = sqlite3.connect(":memory:")
         copy.deserialize(again)
         assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
@@ -246,17 +251,79 @@ def test_a_schema_change_builds_the_working_database_again(project: Path) -> Non
         database.close()
 
 
-def test_a_copy_through_a_file_has_the_same_bytes(project: Path) -> None:
+def _unstamped(data: bytes) -> bytes:
+    return data[:24] + bytes(4) + data[28:92] + bytes(8) + data[100:]
+
+
+def test_the_copy_through_a_file_has_the_bytes_of_a_copy_in_memory(project: Path) -> None:
     gathered = _gathered(project)
     rows = _rows(gathered)
     database = Database()
     try:
-        in_memory = database.publish(gathered.tables, rows)
+        through_file = database.publish(gathered.tables, rows)
         assert database.con is not None
-        through_file = unstamped(memoryview(copy_through_file(database.con)))
+        name = "file:/site-gen-test?vfs=memdb"
+        target = sqlite3.connect(name, uri=True)
+        database.con.execute("VACUUM INTO ?", (name,))
+        in_memory = _unstamped(target.serialize())
+        target.close()
     finally:
         database.close()
     assert through_file == in_memory
+    assert through_file[24:28] + through_file[92:100] == bytes(12)  # no stamps of the writing
+
+
+def test_changed_rows_are_updated_in_place_or_the_table_filled_again(project: Path) -> None:
+    gathered = _gathered(project)
+    tables, rows = gathered.tables, _rows(gathered)
+    keys = {name: table_key(table) for name, table in tables.items()}
+
+    def again(name: str, changed: list[tuple[Any, ...]]) -> bytes:
+        rows[name] = changed
+        keys[name] = f"{name}-{len(keys)}-{changed}"
+        return database.publish(tables, rows, keys)
+
+    database = Database()
+    try:
+        database.publish(tables, rows, keys)
+        events = [*rows["events"]]
+        events[1] = (*events[1][:2], "Changed title", *events[1][3:])
+        assert again("events", events) == sqlite_bytes(tables, rows)
+        assert database.updated == 1
+        # Two rows swap their keys: updated one by one they would clash, so the working
+        # database is built again from nothing.
+        first, second = rows["event_tags"]
+        swapped = [(*first[:2], second[2]), (*second[:2], first[2])]
+        assert again("event_tags", swapped) == sqlite_bytes(tables, rows)
+        assert database.updated == 0
+        # A value that a foreign key points to changed: the tables pointing to it are checked
+        # although their rows are the same.
+        places = [("paris", *row[1:]) if row[0] == "zurich" else row for row in rows["places"]]
+        with pytest.raises(PublishError, match=r"foreign keys broken.*event_places"):
+            again("places", places)
+    finally:
+        database.close()
+
+
+def test_a_table_whose_row_id_is_its_key_is_filled_again(project: Path) -> None:
+    gathered = _gathered(project)
+    tables, rows = gathered.tables, _rows(gathered)
+    tags = tables["event_tags"]
+    tables["event_tags"] = Table(replace(tags.spec, schema={**tags.spec.schema,
+                                                              "primaryKey": ["position"]}),
+                                 tags.columns, tags.rows)
+    first, second = rows["event_tags"]
+    rows["event_tags"] = [(*first[:2], 5), (*second[:2], 7)]  # row ids 5 and 7
+    keys = {name: table_key(table) for name, table in tables.items()}
+    database = Database()
+    try:
+        database.publish(tables, rows, keys)
+        rows["event_tags"] = [(*first[:1], "retagged", 5), (*second[:2], 7)]
+        keys["event_tags"] = "changed"
+        assert database.publish(tables, rows, keys) == sqlite_bytes(tables, rows)
+        assert database.updated == 0
+    finally:
+        database.close()
 
 
 def test_an_archive_beyond_plain_zip_limits_is_written_by_zipfile(
@@ -266,8 +333,70 @@ def test_an_archive_beyond_plain_zip_limits_is_written_by_zipfile(
     plain = publish_data(gathered, CHARTS, env)
     monkeypatch.setattr(dataset_archive, "LIMIT", 2000)  # members over 1,000 bytes: Zip64
     files = publish_data(gathered, CHARTS, env)
-    assert files["data/test-facts.zip"] == plain["data/test-facts.zip"]
-    members, _ = _members({"a": b"x" * 999}, {})
+    sized = ("data/test-facts.zip", "data/index.html")  # the page gives the zip's size
+    assert {k: v for k, v in files.items() if k not in sized} == {
+        k: v for k, v in plain.items() if k not in sized}
+    assert files["data/test-facts.zip"] == publish_data(gathered, CHARTS, env)[
+        "data/test-facts.zip"]
+    # zipfile compresses the database in one piece, so only the contents are the same
+    written, mine = (zipfile.ZipFile(io.BytesIO(f["data/test-facts.zip"])) for f in (files, plain))
+    assert written.namelist() == mine.namelist()
+    assert all(written.read(name) == mine.read(name) for name in mine.namelist())
+    members, _ = _members({"a": b"x" * 999}, {}, 1000)
     with pytest.raises(dataset_archive.TooLarge):
-        _members({"a": b"x" * 1001}, {})
+        _members({"a": b"x" * 1001}, {}, 1000)
     assert members["a"].size == 999
+
+
+MANY = 1500  # events enough for tables and a database of several pieces each
+
+
+@pytest.fixture
+def many(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The test project with MANY more events, each with its own places, actors and tags."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    project = make_project(tmp_path)
+    (project / "content" / "events" / "many.yaml").write_text("".join(
+        f"- id: m{i:05d}\n  date: 2022-03-01\n  title: Event number {i}, "
+        f"{'with a title of some length ' * (1 + i % 5)}\n  type: strike\n"
+        f"  status: reported\n  places: [zurich, london]\n  actors: [kremlin]\n"
+        f"  sources: [s1]\n  tags: [a{i % 7}, b{i % 11}]\n" for i in range(MANY)),
+        encoding="utf-8")
+    return project
+
+
+def test_an_edit_at_scale_remakes_one_run_one_row_and_a_few_pieces(many: Path) -> None:
+    env = make_env(many)
+    cache = DataCache()
+    kept = GatherCache()  # records and validated rows, as a long-lived build keeps them
+
+    def gathered() -> Gathered:
+        result = gather(many, kept)
+        assert result.ok, result.problems
+        return result
+
+    publish_data(gathered(), CHARTS, env, cache)
+    assert len(cache.pieces) > 20
+    events = many / "content" / "events" / "many.yaml"
+    text = events.read_text(encoding="utf-8")
+    events.write_text(text.replace("title: Event number 700,", "title: Event 700, edited,"),
+                      encoding="utf-8")
+    before, pieces = dict(cache.tables), dict(cache.pieces)
+    again = publish_data(gathered(), CHARTS, env, cache)
+    assert again == publish_data(gathered(), CHARTS, env)  # a one-off build's bytes
+    assert {name for name in before if cache.tables[name] is not before[name]} == {"events"}
+    assert cache.tables["events"].encoded == 1 < len(cache.tables["events"].runs)
+    assert cache.database.updated == 1
+    # the pieces of the events CSV, JSON and of the database around the change, and the
+    # descriptor that gives the CSV's hash
+    assert len(set(cache.pieces) - set(pieces)) <= 7
+    archive = zipfile.ZipFile(io.BytesIO(again["data/test-facts.zip"]))
+    assert archive.testzip() is None
+    assert archive.read("test-facts/events.csv") == again["data/events.csv"]
+    # A record added among the others: the runs around it, its table filled again.
+    events.write_text(text + text[text.index("- id: m00700"):text.index("- id: m00701")]
+                      .replace("m00700", "m00700a"), encoding="utf-8")
+    again = publish_data(gathered(), CHARTS, env, cache)
+    assert again == publish_data(gathered(), CHARTS, env)
+    assert cache.tables["events"].encoded <= 2
+    assert cache.tables["event_tags"].encoded <= 2

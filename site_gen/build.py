@@ -23,6 +23,7 @@ from jinja2 import Environment
 from site_gen import __version__
 from site_gen.chart import make_charts
 from site_gen.chart_draw import Drawer
+from site_gen.chart_memo import ChartMemo
 from site_gen.chart_output import Drawing
 from site_gen.dataset import DataCache, publish_data
 from site_gen.memo import Memo, content_fingerprint, digest, site_fingerprint
@@ -94,6 +95,7 @@ class Builder:
         self.data = DataCache() if long_lived else None
         # The compiled templates, kept while the site fingerprint (templates included) holds.
         self.env: tuple[str, Environment] | None = None
+        self.charts = ChartMemo() if long_lived else None  # charts by what each plots
 
     def build(self, progress: Callable[[str], None] | None = None) -> BuildResult:
         """Build the site; raise ProblemsFound and write nothing on error."""
@@ -150,7 +152,8 @@ class Builder:
         env = self.env[1]
         say("chart")
         with _timed(timings, "chart"):
-            charts = make_charts(gathered.tables, gathered.config, cache_dir(project), drawing)
+            charts = make_charts(gathered.tables, gathered.config, cache_dir(project), drawing,
+                                 self.charts, fingerprint)
         # The id names the inputs, so that the same input gives the same bytes, marker included.
         build_id = inputs[:16]
         # Each file goes to disk as it is made; nothing reaches the output before commit().

@@ -8,18 +8,19 @@ the spec (drawn by vega-embed when JavaScript runs), the CSV of exactly the plot
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from altair.utils.schemapi import debug_mode
 
 from site_gen.chart_draw import Drawer
-from site_gen.chart_events import event_drafts
-from site_gen.chart_figures import figure_drafts
-from site_gen.chart_map import map_drafts
+from site_gen.chart_events import event_plans
+from site_gen.chart_figures import figure_plans
+from site_gen.chart_map import map_plans
+from site_gen.chart_memo import ChartMemo, Made, plan_key
 from site_gen.chart_output import Drawing, csv_bytes, spec_bytes
-from site_gen.chart_style import Draft
+from site_gen.chart_style import Draft, Plan, unique_id
 from site_gen.config import SiteConfig
 from site_gen.tables import Table
 
@@ -65,46 +66,75 @@ class Charts:
         return [c for c in self.charts if c.kind == kind]
 
 
+def plans(tables: dict[str, Table]) -> list[Plan]:
+    """Every chart to make, in the order their ids are given out."""
+    return [*figure_plans(tables), *event_plans(tables), *map_plans(tables)]
+
+
 def drafts(tables: dict[str, Table], config: SiteConfig) -> list[Draft]:
     """Every chart's spec, built once; Altair validates in the tests, not in the build."""
     taken: set[str] = set()
     with debug_mode(False):
-        return [*figure_drafts(tables, config, taken), *event_drafts(tables, config, taken),
-                *map_drafts(tables, config, taken)]
+        return [plan.draft(config, unique_id(plan.wanted, taken)) for plan in plans(tables)]
+
+
+def _make(plan: Plan, config: SiteConfig) -> Made:
+    draft = plan.draft(config, "")
+    # The text alternative also labels the SVG that Vega draws, for screen readers.
+    spec = spec_bytes({**draft.spec, "description": draft.alt})
+    return Made(replace(draft, spec={}), spec, csv_bytes(draft.columns, draft.rows))
 
 
 def make_charts(tables: dict[str, Table], config: SiteConfig, cache_dir: Path,
-                drawing: Drawing | None = None) -> Charts:
+                drawing: Drawing | None = None, memo: ChartMemo | None = None,
+                site: str = "") -> Charts:
     """Build the charts of the published tables and every file they ship with.
 
     With a `drawing`, SVGs and the Vega bundle not in the cache are left to its worker and
-    come with `drawing.files()`; without one they are drawn here, before this returns."""
+    come with `drawing.files()`; without one they are drawn here, before this returns.
+    With a `memo` from the last build (under the same site fingerprint `site` and config),
+    only charts whose inputs changed are made again, and known SVGs are not read again."""
     charts = Charts()
     specs: dict[str, bytes] = {}
     svg_paths: dict[str, str] = {}
-    for draft in drafts(tables, config):
-        base = f"charts/{draft.id}"
-        chart = Chart(
-            id=draft.id, kind=draft.kind, title=draft.title, group=draft.group,
-            metric=draft.metric, figure_ids=draft.figure_ids, alt=draft.alt,
-            columns=draft.columns, rows=draft.rows, spec_path=f"{base}.vl.json",
-            svg_path=f"{base}.svg", csv_path=f"{base}.csv", note=draft.note)
-        # The text alternative also labels the SVG that Vega draws, for screen readers.
-        specs[chart.id] = spec_bytes({**draft.spec, "description": draft.alt})
-        svg_paths[chart.id] = chart.svg_path
-        charts.charts.append(chart)
-        charts.files[chart.spec_path] = specs[chart.id]
-        charts.files[chart.csv_path] = csv_bytes(chart.columns, chart.rows)
-    log.info("%d charts", len(charts.charts))
+    before = memo.start(site, config) if memo is not None else {}
+    kept: dict[str, Made] = {}
+    taken: set[str] = set()
+    remade = 0
+    with debug_mode(False):
+        for plan in plans(tables):
+            # Ids are given out in plan order whether or not a chart is reused.
+            chart_id = unique_id(plan.wanted, taken)
+            key = plan_key(plan) if memo is not None else None
+            made = before.get(key) if key is not None else None
+            if made is None:
+                made, remade = _make(plan, config), remade + 1
+            if key is not None:
+                kept[key] = made
+            draft, base = made.draft, f"charts/{chart_id}"
+            chart = Chart(
+                id=chart_id, kind=draft.kind, title=draft.title, group=draft.group,
+                metric=draft.metric, figure_ids=draft.figure_ids, alt=draft.alt,
+                columns=draft.columns, rows=draft.rows, spec_path=f"{base}.vl.json",
+                svg_path=f"{base}.svg", csv_path=f"{base}.csv", note=draft.note)
+            specs[chart.id] = made.spec
+            svg_paths[chart.id] = chart.svg_path
+            charts.charts.append(chart)
+            charts.files[chart.spec_path] = made.spec
+            charts.files[chart.csv_path] = made.csv
+    if memo is not None:
+        memo.finish(kept, remade)
+    log.info("%d charts, %d made anew", len(charts.charts), remade)
+    checked = memo.svgs if memo is not None else None
     if drawing is not None:
         drawing.bundle()
-        drawing.svgs(svg_paths, specs)
+        drawing.svgs(svg_paths, specs, checked)
         return charts
     drawer = Drawer()
     try:
         own = Drawing(cache_dir, drawer)
         own.bundle()
-        own.svgs(svg_paths, specs)
+        own.svgs(svg_paths, specs, checked)
         charts.files.update(own.files())
     finally:
         drawer.close()

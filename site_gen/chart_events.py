@@ -13,7 +13,7 @@ from typing import Any
 import altair as alt
 
 from site_gen.chart_claims import utc_ms
-from site_gen.chart_style import PALETTE, WIDTH, Draft, finish, listing, to_dict, unique_id
+from site_gen.chart_style import PALETTE, WIDTH, Draft, Plan, finish, listing, to_dict
 from site_gen.config import SiteConfig
 from site_gen.dates import MONTHS
 from site_gen.tables import Table
@@ -21,6 +21,7 @@ from site_gen.tables import Table
 COLUMNS = (("date", "Date"), ("day", "Day"), ("type", "Type"), ("type_label", "Type (label)"),
            ("events", "Events"))
 TITLE = "Events per day by type"
+COARSE = ("month", "year", "interval")
 
 
 def day_label(iso: str) -> str:
@@ -28,14 +29,13 @@ def day_label(iso: str) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
-def _left_out(rows: list[dict[str, Any]]) -> str:
-    if not rows:
+def _left_out(kinds: dict[str, int]) -> str:
+    """The note on the events left out, from how many are dated to each coarse precision."""
+    if not kinds:
         return ""
-    kinds = Counter(r.get("date_precision") for r in rows)
     words = {"month": "a month", "year": "a year", "interval": "a span of days"}
-    parts = [f"{kinds[k]} dated to {words[k]}" for k in ("month", "year", "interval")
-             if kinds[k]]
-    total = len(rows)
+    parts = [f"{kinds[k]} dated to {words[k]}" for k in COARSE if kinds.get(k)]
+    total = sum(kinds.values())
     noun = "event" if total == 1 else "events"
     return f"Not shown: {total} {noun} not dated to a single day ({', '.join(parts)})."
 
@@ -83,20 +83,26 @@ def _spec(rows: list[dict[str, Any]], note: str) -> dict[str, Any]:
     return finish(to_dict(chart), TITLE, [note] if note else [], {"rows": rows})
 
 
-def event_drafts(tables: dict[str, Table], config: SiteConfig, taken: set[str]) -> list[Draft]:
-    """The events-per-day chart, when at least one event is dated to a day."""
+def event_plans(tables: dict[str, Table]) -> list[Plan]:
+    """The events-per-day chart, when at least one event is dated to a day; its inputs are
+    the count of events per day and type, and of those dated more coarsely."""
     events = tables.get("events")
     if events is None:
         return []
-    daily = [r for r in events.rows if r.get("date_precision") == "day" and r.get("date_start")]
-    coarse = [r for r in events.rows if r.get("date_precision") in ("month", "year", "interval")]
+    daily = Counter((r["date_start"], r["type"]) for r in events.rows
+                    if r.get("date_precision") == "day" and r.get("date_start"))
     if not daily:
         return []
-    counts = Counter((r["date_start"], r["type"]) for r in daily)
+    coarse = Counter(r["date_precision"] for r in events.rows
+                     if r.get("date_precision") in COARSE)
+    return [Plan("events-per-day", _draft, (sorted(daily.items()), sorted(coarse.items())))]
+
+
+def _draft(config: SiteConfig, daily: list[tuple[tuple[str, str], int]],
+           coarse: list[tuple[str, int]]) -> Draft:
     rows = [{"date": day, "day": day_label(day), "type": kind,
              "type_label": config.label("event_types", kind), "events": count}
-            for (day, kind), count in sorted(counts.items())]
-    note = _left_out(coarse)
-    return [Draft(id=unique_id("events-per-day", taken), kind="events", title=TITLE,
-                  spec=_spec(rows, note), columns=COLUMNS, rows=tuple(rows),
-                  alt=_alt_text(rows, note), note=note)]
+            for (day, kind), count in daily]
+    note = _left_out(dict(coarse))
+    return Draft(id="", kind="events", title=TITLE, spec=_spec(rows, note), columns=COLUMNS,
+                 rows=tuple(rows), alt=_alt_text(rows, note), note=note)

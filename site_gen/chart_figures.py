@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from site_gen.chart_claims import claims_spec, describe
-from site_gen.chart_style import Draft, listing, number, slug, unique_id
+from site_gen.chart_style import Draft, Plan, listing, number, slug
 from site_gen.config import SiteConfig
 from site_gen.dates import DateError, parse_date
 from site_gen.tables import Table
@@ -84,8 +84,9 @@ def _alt_text(name: str, plotted: list[dict[str, Any]], unplotted: list[str]) ->
     return text
 
 
-def figure_drafts(tables: dict[str, Table], config: SiteConfig, taken: set[str]) -> list[Draft]:
-    """One draft per figure group with at least one quantified figure."""
+def figure_plans(tables: dict[str, Table]) -> list[Plan]:
+    """One plan per figure group with at least one quantified figure; its inputs are the
+    group's rows, the names of its claimants and which of its figures are superseded."""
     figures = tables.get("figures")
     if figures is None:
         return []
@@ -96,28 +97,38 @@ def figure_drafts(tables: dict[str, Table], config: SiteConfig, taken: set[str])
     for row in figures.rows:
         key = (False, row["group"]) if row.get("group") else (True, row["metric"])
         groups[key].append(row)
-    drafts = []
+    plans = []
     for (by_metric, key), members in sorted(groups.items(), key=lambda item: item[0]):
-        quantified = [r for r in members if _is_quantified(r)]
-        if not quantified:
+        if not any(_is_quantified(r) for r in members):
             continue
-        counts = Counter(r["metric"] for r in members)
-        metrics = sorted(counts, key=lambda m: (-counts[m], m))
-        name = _group_title(key, by_metric, config)
-        rows = [_plotted_row(r, names.get(r["claimant"], r["claimant"]), _status(r, superseded),
-                             config.label("metrics", r["metric"]))
-                for r in sorted(quantified, key=lambda r: (r["as_of_end"], r["id"]))]
-        units = sorted({r["unit"] for r in rows if r["unit"]})
-        y_title = " / ".join(config.label("metrics", m) for m in sorted(metrics))
-        if len(units) == 1:
-            y_title += f" ({units[0]})"
-        unplotted = [f"{names.get(r['claimant'], r['claimant'])}: "
-                     f"{r.get('value_text') or 'no number'} as of {_as_of_label(r['as_of'])}"
-                     for r in members if not _is_quantified(r)]
-        drafts.append(Draft(
-            id=unique_id(f"figures-{slug(key)}", taken), kind="figures", title=name,
-            spec=claims_spec(name, y_title, rows), columns=COLUMNS, rows=tuple(rows),
-            alt=_alt_text(name, rows, unplotted), group=key,
-            metric=metrics[0],
-            figure_ids=tuple(r["id"] for r in rows)))
-    return drafts
+        claimants = {r["claimant"]: names.get(r["claimant"], r["claimant"]) for r in members}
+        replaced = [r["id"] for r in members if r["id"] in superseded]
+        plans.append(Plan(f"figures-{slug(key)}", _group_draft,
+                          (by_metric, key, members, list(claimants.items()), replaced)))
+    return plans
+
+
+def _group_draft(config: SiteConfig, by_metric: bool, key: str, members: list[dict[str, Any]],
+                 claimants: list[tuple[str, str]], replaced: list[str]) -> Draft:
+    """The figures-over-time chart of one group (its id is given by the caller)."""
+    names, superseded = dict(claimants), set(replaced)
+    quantified = [r for r in members if _is_quantified(r)]
+    counts = Counter(r["metric"] for r in members)
+    metrics = sorted(counts, key=lambda m: (-counts[m], m))
+    name = _group_title(key, by_metric, config)
+    rows = [_plotted_row(r, names[r["claimant"]], _status(r, superseded),
+                         config.label("metrics", r["metric"]))
+            for r in sorted(quantified, key=lambda r: (r["as_of_end"], r["id"]))]
+    units = sorted({r["unit"] for r in rows if r["unit"]})
+    y_title = " / ".join(config.label("metrics", m) for m in sorted(metrics))
+    if len(units) == 1:
+        y_title += f" ({units[0]})"
+    unplotted = [f"{names[r['claimant']]}: "
+                 f"{r.get('value_text') or 'no number'} as of {_as_of_label(r['as_of'])}"
+                 for r in members if not _is_quantified(r)]
+    return Draft(
+        id="", kind="figures", title=name,
+        spec=claims_spec(name, y_title, rows), columns=COLUMNS, rows=tuple(rows),
+        alt=_alt_text(name, rows, unplotted), group=key,
+        metric=metrics[0],
+        figure_ids=tuple(r["id"] for r in rows))

@@ -14,7 +14,7 @@ from typing import Any
 import altair as alt
 
 from site_gen.chart_geo import Frame, extent, spaced_labels
-from site_gen.chart_style import INK, PALETTE, WIDTH, Draft, finish, listing, to_dict, unique_id
+from site_gen.chart_style import INK, PALETTE, WIDTH, Draft, Plan, finish, listing, to_dict
 from site_gen.config import SiteConfig
 from site_gen.schemas import DEFAULTS
 from site_gen.tables import Table
@@ -83,8 +83,9 @@ def _spec(rows: list[dict[str, Any]], corners: list[tuple[float, float]],
     return finish(to_dict(chart), TITLE, [], {"rows": rows, "basemap": basemap()})
 
 
-def map_drafts(tables: dict[str, Table], config: SiteConfig, taken: set[str]) -> list[Draft]:
-    """The places map, when there is at least one place with coordinates."""
+def map_plans(tables: dict[str, Table]) -> list[Plan]:
+    """The places map, when there is at least one place with coordinates; its inputs are
+    those places and how often each is cited."""
     places = tables.get("places")
     if places is None:
         return []
@@ -94,13 +95,16 @@ def map_drafts(tables: dict[str, Table], config: SiteConfig, taken: set[str]) ->
             if isinstance(r.get("lat"), int | float) and isinstance(r.get("lon"), int | float)]
     if not rows:
         return []
-    corners = extent((r["lon"], r["lat"]) for r in rows)
-    frame = Frame.fit(corners, WIDTH)
     cited = _priority(tables)
-    order = sorted(rows, key=lambda r: (-cited[r["id"]], r["id"]))
+    return [Plan("places-map", _draft, (rows, [cited[r["id"]] for r in rows]))]
+
+
+def _draft(config: SiteConfig, places: list[dict[str, Any]], cited: list[int]) -> Draft:
+    corners = extent((r["lon"], r["lat"]) for r in places)
+    frame = Frame.fit(corners, WIDTH)
+    times = {r["id"]: count for r, count in zip(places, cited, strict=True)}
+    order = sorted(places, key=lambda r: (-times[r["id"]], r["id"]))
     sides = spaced_labels([(r["id"], r["name"], r["lon"], r["lat"]) for r in order], frame)
-    for row in rows:
-        row["label"] = sides.get(row["id"])
-    return [Draft(id=unique_id("places-map", taken), kind="map", title=TITLE,
-                  spec=_spec(rows, corners, frame), columns=COLUMNS, rows=tuple(rows),
-                  alt=_alt_text(rows))]
+    rows = [{**r, "label": sides.get(r["id"])} for r in places]
+    return Draft(id="", kind="map", title=TITLE, spec=_spec(rows, corners, frame),
+                 columns=COLUMNS, rows=tuple(rows), alt=_alt_text(rows))

@@ -121,19 +121,30 @@ def plain_svg(data: bytes) -> bool:
     return True
 
 
-def cached_svgs(specs: dict[str, bytes], cache_dir: Path) -> dict[str, bytes]:
-    """The SVGs of the specs drawn before (found in the cache and plain), by chart id."""
+def cached_svgs(specs: dict[str, bytes], cache_dir: Path,
+                checked: dict[bytes, bytes] | None = None) -> dict[str, bytes]:
+    """The SVGs of the specs drawn before (found in the cache and plain), by chart id.
+
+    `checked` holds the SVGs a long-lived build found before, by spec: those are neither
+    read nor parsed again. It is left holding this call's, so it never outgrows one build."""
     found: dict[str, bytes] = {}
+    kept: dict[bytes, bytes] = {}
     for chart_id, spec in specs.items():
+        if checked is not None and spec in checked:
+            found[chart_id] = kept[spec] = checked[spec]
+            continue
         path = svg_cache_path(cache_dir, spec)
         try:
             cached = path.read_bytes()
         except OSError:
             continue
         if plain_svg(cached):
-            found[chart_id] = cached
+            found[chart_id] = kept[spec] = cached
         else:
             log.warning("chart cache file %s is not a plain chart SVG; drawing it again", path)
+    if checked is not None:
+        checked.clear()
+        checked.update(kept)
     return found
 
 
@@ -173,9 +184,11 @@ class Drawing:
             self.pending[BUNDLE_PATH] = (path, self.drawer.submit_bundle(vegalite_version()))
         self.ready[NOTICE_PATH] = vega_notice()
 
-    def svgs(self, paths: dict[str, str], specs: dict[str, bytes]) -> None:
-        """Each chart's SVG (output path by chart id), from the cache or drawn anew."""
-        found = cached_svgs(specs, self.cache_dir)
+    def svgs(self, paths: dict[str, str], specs: dict[str, bytes],
+             checked: dict[bytes, bytes] | None = None) -> None:
+        """Each chart's SVG (output path by chart id), from the cache or drawn anew; `checked`
+        as for cached_svgs."""
+        found = cached_svgs(specs, self.cache_dir, checked)
         missing = [chart_id for chart_id in specs if chart_id not in found]
         if missing:
             log.info("drawing %d of %d chart SVGs", len(missing), len(specs))

@@ -6,11 +6,14 @@ Vega expression, so a claimant called `datum.x || alert(1)` stays a string.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import altair as alt
 from altair.utils.schemapi import debug_mode
+
+from site_gen.config import SiteConfig
 
 # Okabe-Ito hues, darkened where needed: each has at least 3:1 contrast on white and on #1e1e1e.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#8C6D00", "#7570B3", "#999933",
@@ -52,6 +55,23 @@ class Draft:
     metric: str | None = None
     figure_ids: tuple[str, ...] = ()
     note: str = ""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A chart before its draft: the id it asks for and everything its draft is made from.
+
+    `make(config, *inputs)` reads nothing else, so equal inputs under an equal config give
+    an equal draft; a long-lived build keeps the drafts of the last one by their inputs.
+    The id is given out separately, in plan order, since two plans may ask for the same one.
+    """
+
+    wanted: str
+    make: Callable[..., Draft]
+    inputs: tuple[Any, ...]
+
+    def draft(self, config: SiteConfig, chart_id: str) -> Draft:
+        return replace(self.make(config, *self.inputs), id=chart_id)
 
 
 def to_dict(chart: alt.TopLevelMixin) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from site_gen.dataset import DataCache, publish_data
 from site_gen.memo import Memo, content_fingerprint, digest, site_fingerprint
 from site_gen.problems import ProblemsFound
 from site_gen.render import render_site, site_model
-from site_gen.search import build_search
+from site_gen.search import SearchCache, build_search
 from site_gen.theme import assets, make_env
 from site_gen.validate import GatherCache, gather
 from site_gen.write import Staging, StaleOutput, WriteStats, check_output, read_build_id
@@ -89,10 +89,10 @@ class Builder:
         self.base_url = base_url
         self.long_lived = long_lived  # a one-off build keeps nothing for a next one
         self.state = state or BuildState()
-        self.words: dict[str, frozenset[str]] = {}  # search words of each text, kept in memory
         # Each table's data files, remade only when its rows change; a one-off build has no
         # next build in this process to use them (at 100,000 records they hold ~200 MB).
         self.data = DataCache() if long_lived else None
+        self.search = SearchCache() if long_lived else None  # the last search index
         # The compiled templates, kept while the site fingerprint (templates included) holds.
         self.env: tuple[str, Environment] | None = None
         self.charts = ChartMemo() if long_lived else None  # charts by what each plots
@@ -170,7 +170,7 @@ class Builder:
                 groups["data"] = _add(files, publish_data(gathered, charts, env, self.data))
             say("search")
             with _timed(timings, "search"):
-                groups["search"] = _add(files, build_search(model, self.words))
+                groups["search"] = _add(files, build_search(model, self.search, fingerprint))
             files.update(charts.files)
             files.update(assets(project))
             say("chart drawings")

@@ -1,31 +1,28 @@
 """Search stage: a static, sharded word index of every record, built from the site model.
 
 The index is made from records, not from rendered HTML, so it costs milliseconds per
-thousand records, is byte-for-byte deterministic, and a one-record edit rewrites only the
-few shards whose words changed. The search page's script (assets/search.js) loads only the
-shards of the words typed and the document chunks of the results it shows.
+thousand records and is byte-for-byte deterministic. The search page's script
+(assets/search.js) loads only the shards of the words typed and the document chunks of the
+results it shows; search_index.py describes the files.
 
-Layout under search-index/:
-  meta.json           {"version", "chunk", "docs", "shards": [shard keys]}
-  terms/<key>.json    {word: [doc number, …]} for words starting with the key's letters
-  docs/<n>.json       [[url, title, kind, date, snippet], …] for docs n*chunk … n*chunk+chunk-1
+A long-lived builder keeps a SearchCache: the last index and what each doc was made from.
+When the next build has the same docs in the same order, only the docs whose record, or a
+record they cite, changed are made again, and only the files they touch are serialised.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
-from collections import defaultdict
-from typing import Any
+from dataclasses import dataclass, field
 
 from site_gen import collector
 from site_gen.filters import date_label
+from site_gen.search_index import FOLDER, SearchIndex, shard_key
 from site_gen.site_model import Entry, SiteModel
 
-FOLDER = "search-index/"
-CHUNK = 500
-VERSION = 1
+__all__ = ["FOLDER", "SearchCache", "build_search", "shard_key", "words"]
+
 KINDS = {"events": "Event", "figures": "Figure", "quotes": "Quote", "actors": "Actor",
          "places": "Place", "sources": "Source"}
 DATES = {"events": "date", "figures": "as_of", "quotes": "said_on", "sources": "published"}
@@ -53,11 +50,6 @@ class _Marks(dict[int, int | None]):
 _MARKS = _Marks()
 
 
-def shard_key(word: str) -> str:
-    """The shard a word lives in: the code points of its first two characters, in hex."""
-    return "-".join(f"{ord(c):x}" for c in word[:2])
-
-
 def _texts(entry: Entry) -> list[str]:
     """Everything a reader might type to find this record: its text and the names it cites."""
     texts = [entry.label]
@@ -82,44 +74,99 @@ def _snippet(entry: Entry) -> str:
     return text if len(text) <= SNIPPET else text[:SNIPPET].rsplit(" ", 1)[0] + "…"
 
 
-def _json(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"),
-                      sort_keys=True).encode("utf-8")
+def _doc(entry: Entry) -> list[str]:
+    """What a result shows: [url, title, kind, date, snippet]."""
+    collection = entry.collection
+    date = date_label(entry.fields.get(DATES[collection])) if collection in DATES else ""
+    return [entry.path, entry.label, KINDS[collection], date, _snippet(entry)]
 
 
-def build_search(model: SiteModel, known: dict[str, frozenset[str]] | None = None
+def _words(entry: Entry, known: dict[str, frozenset[str]],
+           last: dict[str, frozenset[str]] | None = None) -> set[str]:
+    """The words of all the entry's texts; each text is split once and remembered in `known`
+    (taken from `last`, the previous build's, when it is there)."""
+    found: set[str] = set()
+    for text in _texts(entry):
+        split = known.get(text)
+        if split is None:
+            split = last.get(text) if last is not None else None
+            if split is None:
+                split = frozenset(words(text))
+            known[text] = split
+        found |= split
+    return found
+
+
+@dataclass
+class SearchCache:
+    """The last build's index and what its docs were made from: the site fingerprint (the
+    schemas shape the fields), the ids of each collection in doc order, and each doc's
+    record version and label (a doc's words include the labels of the records it cites)."""
+
+    fingerprint: str = ""
+    order: list[list[str]] = field(default_factory=list)
+    versions: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    index: SearchIndex | None = None
+    known: dict[str, frozenset[str]] = field(default_factory=dict)  # the words of each text
+
+
+def build_search(model: SiteModel, cache: SearchCache | None = None, fingerprint: str = ""
                  ) -> dict[str, bytes]:
     """The index files for every record of the model, by output path.
 
-    `known` maps texts to their words; a long-lived builder passes the same dict to every
-    build so that only new texts are split again."""
+    With a cache (a long-lived builder's), the index of the last build is updated in place
+    when the site fingerprint and the list of docs are the same, and made anew otherwise."""
     with collector.paused():
-        return _index_files(model, {} if known is None else known)
+        order = [sorted(model.entries.get(collection, {})) for collection in KINDS]
+        entries = [model.entries[collection][record_id]
+                   for collection, ids in zip(KINDS, order, strict=True) for record_id in ids]
+        if cache is None:
+            return _index(entries, {}).files()
+        return _update(cache, entries, order, fingerprint).files()
 
 
-def _index_files(model: SiteModel, known: dict[str, frozenset[str]]) -> dict[str, bytes]:
-    docs: list[list[str]] = []
-    postings: dict[str, list[int]] = defaultdict(list)
-    for collection in KINDS:
-        for entry in sorted(model.entries.get(collection, {}).values(), key=lambda e: e.id):
-            number = len(docs)
-            date = date_label(entry.fields.get(DATES.get(collection, ""))) if \
-                collection in DATES else ""
-            docs.append([entry.path, entry.label, KINDS[collection], date, _snippet(entry)])
-            found: set[str] = set()
-            for text in _texts(entry):
-                split = known.get(text)
-                if split is None:
-                    split = known[text] = frozenset(words(text))
-                found |= split
-            for word in found:
-                postings[word].append(number)
-    shards: dict[str, dict[str, list[int]]] = defaultdict(dict)
-    for word, numbers in postings.items():
-        shards[shard_key(word)][word] = numbers
-    files = {f"{FOLDER}terms/{key}.json": _json(terms) for key, terms in shards.items()}
-    for start in range(0, len(docs), CHUNK):
-        files[f"{FOLDER}docs/{start // CHUNK}.json"] = _json(docs[start:start + CHUNK])
-    files[f"{FOLDER}meta.json"] = _json({"version": VERSION, "chunk": CHUNK,
-                                         "docs": len(docs), "shards": sorted(shards)})
-    return files
+def _index(entries: list[Entry], known: dict[str, frozenset[str]],
+           last: dict[str, frozenset[str]] | None = None) -> SearchIndex:
+    return SearchIndex([_doc(entry) for entry in entries],
+                       [_words(entry, known, last) for entry in entries])
+
+
+def _update(cache: SearchCache, entries: list[Entry], order: list[list[str]],
+            fingerprint: str) -> SearchIndex:
+    index, cache.index = cache.index, None  # an update cut short leaves no half-made index
+    versions = [entry.version for entry in entries]
+    labels = [entry.label for entry in entries]
+    if (index is None or fingerprint != cache.fingerprint or order != cache.order
+            or "" in versions):  # a record of unknown version may have changed in any way
+        known: dict[str, frozenset[str]] = {}  # only this build's texts, so none pile up
+        index = _index(entries, known, cache.known)
+        cache.known = known
+    else:
+        for number in _changed(entries, cache, versions, labels):
+            index.replace(number, _doc(entries[number]), _words(entries[number], cache.known))
+    cache.fingerprint, cache.order, cache.index = fingerprint, order, index
+    cache.versions, cache.labels = versions, labels
+    return index
+
+
+def _changed(entries: list[Entry], cache: SearchCache, versions: list[str],
+             labels: list[str]) -> list[int]:
+    """The numbers of the docs whose record or label changed since the cache's build, and of
+    the docs citing a record whose label changed."""
+    changed = set(_differing(versions, cache.versions))
+    relabelled = _differing(labels, cache.labels)
+    changed.update(relabelled)
+    if relabelled:
+        numbers = {entry.path: number for number, entry in enumerate(entries)}
+        for number in relabelled:
+            for citing in entries[number].back.values():
+                changed.update(numbers[other.path] for other in citing if other.path in numbers)
+    return sorted(changed)
+
+
+def _differing(now: list[str], then: list[str]) -> list[int]:
+    """The positions where two lists of the same length differ."""
+    if now == then:
+        return []
+    return [number for number, (a, b) in enumerate(zip(now, then, strict=True)) if a != b]

@@ -187,6 +187,31 @@ def test_a_unique_rule_beyond_ids_sees_every_row(project: Path, tmp_path: Path) 
         builder.build()
 
 
+def test_a_unique_rule_sees_rows_that_each_passed_before(project: Path, tmp_path: Path) -> None:
+    """Two titles swap, then one comes back: each row's values passed in an earlier build,
+    but together they break the rule."""
+    from site_gen.problems import ProblemsFound
+
+    default = Path(__file__).parents[1] / "site_gen/defaults/datasets/schemas/sources.yaml"
+    (project / "datasets/schemas").mkdir(parents=True)
+    text = default.read_text(encoding="utf-8")
+    rule = "Title or headline of the source as published.\n    constraints:\n      required: true\n"
+    assert rule in text
+    (project / "datasets/schemas/sources.yaml").write_text(
+        text.replace(rule, rule + "      unique: true\n"), encoding="utf-8")
+    first = project / "content/sources/ministry-statement.yaml"
+    second = project / "content/sources/wire-report.yaml"
+    builder = Builder(project, tmp_path / "out")
+    builder.build()
+    replace_text(first, "title: Statement on casualties", "title: Another title")
+    replace_text(second, "title: Russia escalates attacks", "title: Statement on casualties")
+    builder.build()
+    replace_text(first, "title: Another title", "title: Statement on casualties")
+    with pytest.raises(ProblemsFound) as raised:
+        builder.build()
+    assert any("title" in problem.message for problem in raised.value.problems)
+
+
 def test_unchanged_rebuild_writes_no_file(project: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     builder = Builder(project, out)

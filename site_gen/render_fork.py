@@ -20,14 +20,10 @@ import os
 import pickle
 import signal
 import sys
-import traceback
 from collections.abc import Callable, MutableMapping
 from typing import Any, TypeVar
 
-import jinja2
-
 from site_gen.memo import Memo
-from site_gen.render_errors import TEMPLATE_SUFFIXES
 from site_gen.write import Staging
 
 T = TypeVar("T")
@@ -45,34 +41,52 @@ def in_two(items: list[T], make: Callable[[T], list[str]],
     """Call `make` on every item, half of them in a forked child when that pays.
 
     `make` puts its outputs into `files` (and their keys into `memo`) and returns their
-    paths. An error in either process is raised here, the child's as it was raised there."""
+    paths. If either process fails, every item is made again here, one after the other, so
+    that the error raised is the one a single process meets first; if none is met (the
+    child died of something else), the build fails all the same, since the child may have
+    left files in the staging folder that nothing accounts for."""
     if not worth_forking(len(items), memo):
         for item in items:
             make(item)
         return
+    failure = _forked(items, make, files, memo)
+    if failure:
+        for item in items:
+            make(item)
+        raise RuntimeError(failure)
+
+
+def _forked(items: list[T], make: Callable[[T], list[str]],
+            files: MutableMapping[str, bytes], memo: Memo | None) -> str:
+    """Make the items in two processes; what went wrong, or "" if nothing did."""
     read, write = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: never returns
-        os.close(read)
-        _child(items[1::2], make, files, memo, write)
+    if pid == 0:  # the child: whatever happens, it never returns into the caller
+        try:
+            os.close(read)
+            _child(items[1::2], make, files, memo, write)
+        finally:
+            os._exit(1)
     os.close(write)
     try:
         for item in items[0::2]:
             make(item)
-    except BaseException:
+    except BaseException as error:
         os.kill(pid, signal.SIGKILL)
         os.close(read)
         os.waitpid(pid, 0)
+        if isinstance(error, Exception):
+            return f"rendering record pages in two processes failed: {error}"
         raise
     with os.fdopen(read, "rb") as pipe:
         report = pipe.read()
     _, status = os.waitpid(pid, 0)
     if not report:
-        raise RuntimeError(f"the process rendering half of the record pages ended without a "
-                           f"report (wait status {status})")
+        return ("the process rendering half of the record pages ended without a report "
+                f"(wait status {status})")
     outcome, staged, keys, kept = pickle.loads(report)
     if outcome == "error":
-        raise staged
+        return "the process rendering half of the record pages failed"
     if isinstance(files, Staging):
         files.adopt(staged)
     else:
@@ -80,10 +94,13 @@ def in_two(items: list[T], make: Callable[[T], list[str]],
     if memo is not None:
         memo.current.update(keys)
         memo.kept.update(kept)
+    return ""
 
 
 def _child(items: list[T], make: Callable[[T], list[str]], files: MutableMapping[str, bytes],
            memo: Memo | None, write: int) -> None:
+    """Make the items and report how each file was staged and each page's key; on an error,
+    report only that there was one (the parent makes everything again to find it)."""
     code = 0
     try:
         paths = [path for item in items for path in make(item)]
@@ -93,30 +110,9 @@ def _child(items: list[T], make: Callable[[T], list[str]], files: MutableMapping
         keys = {path: memo.current[path] for path in paths} if memo is not None else {}
         kept = [path for path in paths if memo is not None and path in memo.kept]
         report = pickle.dumps(("done", staged, keys, kept), pickle.HIGHEST_PROTOCOL)
-    except BaseException as error:
+    except BaseException:
         code = 1
-        report = pickle.dumps(("error", _portable(error), {}, []), pickle.HIGHEST_PROTOCOL)
-    try:
-        with os.fdopen(write, "wb") as pipe:
-            pipe.write(report)
-    finally:
-        os._exit(code)
-
-
-def _portable(error: BaseException) -> BaseException:
-    """The error as the parent can raise it: a template error keeps the template line that
-    ran (its traceback does not cross the pipe); anything else keeps the child's traceback
-    as a note."""
-    if isinstance(error, jinja2.TemplateError) and not isinstance(
-            error, jinja2.TemplateSyntaxError):
-        frames = [frame for frame in traceback.extract_tb(error.__traceback__)
-                  if frame.filename.endswith(TEMPLATE_SUFFIXES)]
-        if frames:
-            error.filename, error.lineno = frames[-1].filename, frames[-1].lineno  # type: ignore[attr-defined]
-    else:
-        error.add_note("".join(traceback.format_exception(error)))
-    try:
-        pickle.loads(pickle.dumps(error, pickle.HIGHEST_PROTOCOL))
-    except Exception:
-        return RuntimeError(f"{type(error).__name__}: {error}")
-    return error
+        report = pickle.dumps(("error", None, {}, []), pickle.HIGHEST_PROTOCOL)
+    with os.fdopen(write, "wb") as pipe:
+        pipe.write(report)
+    os._exit(code)

@@ -144,7 +144,8 @@ def _update(cache: SearchCache, entries: list[Entry], order: list[list[str]],
         cache.known = known
     else:
         for number in _changed(entries, cache, versions, labels):
-            index.replace(number, _doc(entries[number]), _words(entries[number], cache.known))
+            # Read the memo without adding to it, so that it does not grow with every edit.
+            index.replace(number, _doc(entries[number]), _words(entries[number], {}, cache.known))
     cache.fingerprint, cache.order, cache.index = fingerprint, order, index
     cache.versions, cache.labels = versions, labels
     return index

@@ -139,3 +139,16 @@ def test_only_a_long_lived_builder_keeps_the_index(project: Path, tmp_path: Path
     assert builder.search is not None and builder.search.index is not None
     assert set(builder.search.index.remade) == terms("hits strikes") | {
         f"{FOLDER}docs/0.json"}
+
+
+def test_the_word_memo_does_not_grow_with_edits(project: Path) -> None:
+    cache = SearchCache()
+    update(project, cache)
+    size = len(cache.known)
+    path = project / "content/events/kyiv-strike.yaml"
+    for number in range(5):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("title: Missile", f"title: Edit {number} Missile", 1),
+                        encoding="utf-8")
+        update(project, cache)
+    assert len(cache.known) == size

@@ -9,11 +9,11 @@ bytes it was read and checked for. Each build keeps only what it used.
 from __future__ import annotations
 
 import hashlib
-import marshal
 from dataclasses import dataclass, field
 
 from site_gen.chart_style import Draft, Plan
 from site_gen.config import SiteConfig
+from site_gen.memo import feed_value
 
 
 @dataclass(frozen=True)
@@ -47,14 +47,10 @@ class ChartMemo:
 
 
 def plan_key(plan: Plan) -> str | None:
-    """A digest of a plan's maker and inputs, or None when they hold a type marshal does not
-    know (that chart is then made anew every build).
-
-    Marshal format 2 writes values without sharing objects by reference, so equal inputs
-    give equal bytes, and 1, 1.0 and True differ."""
-    try:
-        data = marshal.dumps(
-            (plan.make.__module__, plan.make.__qualname__, plan.wanted, plan.inputs), 2)
-    except ValueError:
+    """A digest of a plan's maker and inputs (memo.feed_value: 1, 1.0 and True differ), or
+    None when they cannot be serialised (that chart is then made anew every build)."""
+    digest = hashlib.sha256()
+    if not feed_value(digest, (plan.make.__module__, plan.make.__qualname__, plan.wanted,
+                               plan.inputs)):
         return None
-    return hashlib.sha256(data).hexdigest()
+    return digest.hexdigest()

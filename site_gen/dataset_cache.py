@@ -5,14 +5,13 @@ only the zip pieces whose bytes changed."""
 from __future__ import annotations
 
 import hashlib
-import io
 import os
-import pickle
 from dataclasses import dataclass, field
 from typing import Any
 
 from site_gen.dataset_database import Database
 from site_gen.dataset_deflate import Member, Piece, PieceKey
+from site_gen.memo import feed_value
 from site_gen.tables import Table
 
 RUN = 32  # a run of rows ends after a row whose first cell's hash is 0 modulo this...
@@ -58,22 +57,10 @@ class DataCache:
     database: Database = field(default_factory=Database)
 
 
-class _Into:
-    """A file whose writes go into a digest."""
-
-    def __init__(self, digest: Any) -> None:
-        self.write = digest.update
-
-
 def _feed(digest: Any, value: Any) -> None:
-    """Feed the digest the pickle of `value`, written without a memo (Pickler.fast) so that
-    the bytes depend on the value alone, never on which objects are shared; a value that
-    cannot be pickled makes a digest that matches nothing."""
-    pickler = pickle.Pickler(_Into(digest), protocol=5)
-    pickler.fast = True
-    try:
-        pickler.dump(value)
-    except (pickle.PicklingError, TypeError, AttributeError, ValueError, RecursionError):
+    """Feed the digest the value (memo.feed_value); one that cannot be pickled makes a digest
+    that matches nothing."""
+    if not feed_value(digest, value):
         digest.update(os.urandom(32))
 
 
@@ -98,19 +85,10 @@ def table_key(table: Table, schema: bytes | None = None) -> str:
 
 def run_keys(table: Table, schema: bytes, ends: list[int]) -> list[bytes]:
     """A digest of each run of rows (ending at `ends`) under the table's schema_digest."""
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=5)
-    pickler.fast = True
     keys, start = [], 0
     for end in ends:
         digest = hashlib.sha256(schema)
-        try:
-            pickler.dump(table.rows[start:end])
-            digest.update(buffer.getbuffer())
-        except (pickle.PicklingError, TypeError, AttributeError, ValueError, RecursionError):
-            digest.update(os.urandom(32))
-        buffer.seek(0)
-        buffer.truncate()
+        _feed(digest, table.rows[start:end])
         keys.append(digest.digest())
         start = end
     return keys

@@ -9,6 +9,7 @@ of all records. When a key is unchanged, the output of the previous build is kep
 from __future__ import annotations
 
 import hashlib
+import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,26 @@ def digest(parts: Iterable[str]) -> str:
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\x00")
     return h.hexdigest()[:32]
+
+
+class _Into:
+    """A file whose writes go into a digest."""
+
+    def __init__(self, digest: Any) -> None:
+        self.write = digest.update
+
+
+def feed_value(digest: Any, value: Any) -> bool:
+    """Feed `digest` the pickle of `value`, written without a memo (Pickler.fast) so that the
+    bytes depend on the value alone, never on which objects are shared, and 1, 1.0 and True
+    differ. False when the value cannot be pickled (part of it may have been fed)."""
+    pickler = pickle.Pickler(_Into(digest), protocol=5)
+    pickler.fast = True
+    try:
+        pickler.dump(value)
+    except (pickle.PicklingError, TypeError, AttributeError, ValueError, RecursionError):
+        return False
+    return True
 
 
 def _tree(folder: Path) -> list[str]:

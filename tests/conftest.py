@@ -76,3 +76,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def regen(request: pytest.FixtureRequest) -> bool:
     """True when the run should rewrite expected outputs instead of comparing with them."""
     return bool(request.config.getoption("--regen"))
+
+
+@pytest.fixture
+def golden_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the golden site (tests/golden/site) to edit, with a cache of its own."""
+    target = tmp_path / "project"
+    shutil.copytree(TESTS / "golden" / "site", target)
+    monkeypatch.setenv("SITE_GEN_CACHE", str(tmp_path / "cache"))
+    return target

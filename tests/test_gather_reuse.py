@@ -153,9 +153,8 @@ def test_a_stricter_schema_checks_every_row_again(project: Path) -> None:
     assert_as_fresh(gathered, project)
 
 
-def test_unchanged_files_are_not_read_again(project: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    cache = warm(project)
+def files_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files that gather reads (parses) from now on, as they are read."""
     read: list[str] = []
     read_file = load.read_file
 
@@ -164,6 +163,13 @@ def test_unchanged_files_are_not_read_again(project: Path,
         return read_file(collection, rel, data)
 
     monkeypatch.setattr(load, "read_file", counting)
+    return read
+
+
+def test_unchanged_files_are_not_read_again(project: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = warm(project)
+    read = files_read(monkeypatch)
     gather(project, cache)
     assert read == []
     edited = project / "content/actors/actors.yaml"
@@ -180,14 +186,7 @@ def test_a_file_read_just_after_it_was_written_is_read_again(
     cache = warm(project)
     edit(project / "content/events/talks.yaml", "title: Talks", "title: Peace talks")
     gather(project, cache)  # read within the same two seconds as it was written
-    read: list[str] = []
-    read_file = load.read_file
-
-    def counting(collection: str, rel: str, data: bytes) -> load.FileEntry:
-        read.append(rel)
-        return read_file(collection, rel, data)
-
-    monkeypatch.setattr(load, "read_file", counting)
+    read = files_read(monkeypatch)
     gather(project, cache)
     assert read == ["content/events/talks.yaml"]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,6 +23,16 @@ def replace_text(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, (path, old)
     path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def override_schema(project: Path, table: str, old: str, new: str) -> None:
+    """The project's own copy of a default table schema, with (the first) `old` made `new`."""
+    default = Path(__file__).parents[1] / f"site_gen/defaults/datasets/schemas/{table}.yaml"
+    (project / "datasets/schemas").mkdir(parents=True, exist_ok=True)
+    text = default.read_text(encoding="utf-8")
+    assert old in text
+    (project / f"datasets/schemas/{table}.yaml").write_text(text.replace(old, new, 1),
+                                                           encoding="utf-8")
 
 
 def edit_event_title(p: Path) -> None:
@@ -84,11 +93,8 @@ EDITS: list[Callable[[Path], None]] = [
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    target = tmp_path / "project"
-    shutil.copytree(GOLDEN, target)
-    monkeypatch.setenv("SITE_GEN_CACHE", str(tmp_path / "cache"))
-    return target
+def project(golden_project: Path) -> Path:
+    return golden_project
 
 
 def test_every_edit_gives_the_same_bytes_as_a_clean_build(project: Path, tmp_path: Path) -> None:
@@ -131,10 +137,7 @@ def supersede_differently(p: Path) -> None:
 
 def stricter_schema(p: Path) -> None:
     """A project's own schema with a rule that rows validated before now break."""
-    default = Path(__file__).parents[1] / "site_gen/defaults/datasets/schemas/places.yaml"
-    (p / "datasets/schemas").mkdir(parents=True, exist_ok=True)
-    text = default.read_text(encoding="utf-8").replace("maximum: 90", "maximum: 45", 1)
-    (p / "datasets/schemas/places.yaml").write_text(text, encoding="utf-8")
+    override_schema(p, "places", "maximum: 90", "maximum: 45")
 
 
 def test_records_in_files_of_their_own_match_a_clean_build(project: Path,
@@ -171,14 +174,8 @@ def test_a_stricter_schema_checks_rows_validated_before(project: Path, tmp_path:
 def test_a_unique_rule_beyond_ids_sees_every_row(project: Path, tmp_path: Path) -> None:
     from site_gen.problems import ProblemsFound
 
-    default = Path(__file__).parents[1] / "site_gen/defaults/datasets/schemas/places.yaml"
-    (project / "datasets/schemas").mkdir(parents=True)
-    text = default.read_text(encoding="utf-8")
-    rule = "      required: true\n  - name: country\n"
-    assert rule in text
-    (project / "datasets/schemas/places.yaml").write_text(
-        text.replace(rule, "      required: true\n      unique: true\n  - name: country\n"),
-        encoding="utf-8")
+    override_schema(project, "places", "      required: true\n  - name: country\n",
+                    "      required: true\n      unique: true\n  - name: country\n")
     builder = Builder(project, tmp_path / "out")
     builder.build()
     with (project / "content/places/places.yaml").open("a", encoding="utf-8") as handle:
@@ -192,13 +189,8 @@ def test_a_unique_rule_sees_rows_that_each_passed_before(project: Path, tmp_path
     but together they break the rule."""
     from site_gen.problems import ProblemsFound
 
-    default = Path(__file__).parents[1] / "site_gen/defaults/datasets/schemas/sources.yaml"
-    (project / "datasets/schemas").mkdir(parents=True)
-    text = default.read_text(encoding="utf-8")
     rule = "Title or headline of the source as published.\n    constraints:\n      required: true\n"
-    assert rule in text
-    (project / "datasets/schemas/sources.yaml").write_text(
-        text.replace(rule, rule + "      unique: true\n"), encoding="utf-8")
+    override_schema(project, "sources", rule, rule + "      unique: true\n")
     first = project / "content/sources/ministry-statement.yaml"
     second = project / "content/sources/wire-report.yaml"
     builder = Builder(project, tmp_path / "out")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 from pathlib import Path
 
 import pytest
@@ -22,11 +21,8 @@ FINGERPRINT = "site"
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    target = tmp_path / "project"
-    shutil.copytree(GOLDEN, target)
-    monkeypatch.setenv("SITE_GEN_CACHE", str(tmp_path / "cache"))
-    return target
+def project(golden_project: Path) -> Path:
+    return golden_project
 
 
 def model_of(project: Path) -> SiteModel:

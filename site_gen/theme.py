@@ -10,6 +10,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 from markupsafe import Markup
 
 from site_gen import filters
+from site_gen.jinja_env import BuildEnvironment
 from site_gen.schemas import DEFAULTS
 
 DEFAULT_TEMPLATES = DEFAULTS / "templates"
@@ -54,7 +55,7 @@ def base_context(config: Any, path: str) -> dict[str, Any]:
 
 def make_env(project: Path) -> Environment:
     """One compiled environment per build: autoescape everywhere, undefined names are errors."""
-    env = Environment(
+    env = BuildEnvironment(
         loader=ChoiceLoader([FileSystemLoader(str(d)) for d in template_dirs(project)]),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,

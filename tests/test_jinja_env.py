@@ -1,0 +1,53 @@
+"""The build's Jinja environment: cached lookups that still honour a project's own templates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from site_gen.theme import make_env
+
+
+def _project(tmp_path: Path, templates: dict[str, str]) -> Path:
+    for name, text in templates.items():
+        path = tmp_path / "templates" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_a_template_is_compiled_once_and_found_again(tmp_path: Path) -> None:
+    env = make_env(_project(tmp_path, {}))
+    first = env.get_template("includes/status.html")
+    assert env.get_template("includes/status.html") is first
+    assert env.get_template("includes/status.html", "event.html") is first
+
+
+def test_a_projects_include_overrides_the_default_in_every_page(tmp_path: Path) -> None:
+    env = make_env(_project(tmp_path, {"includes/status.html": "[{{ event.status }}]"}))
+
+    class Event:
+        status = "claimed"
+
+    page = env.from_string('{% include "includes/status.html" %}|{{ "x" }}')
+    assert page.render(event=Event()) == "[claimed]|x"
+    assert env.get_template("includes/status.html").render(event=Event()) == "[claimed]"
+
+
+def test_a_missing_template_fails_every_time(tmp_path: Path) -> None:
+    env = make_env(_project(tmp_path, {}))
+    for _ in range(2):
+        with pytest.raises(jinja2.TemplateNotFound):
+            env.get_template("includes/nothing.html")
+
+
+def test_templates_see_the_environments_globals_and_the_page_sees_its_own(
+        tmp_path: Path) -> None:
+    env = make_env(_project(tmp_path, {"includes/count.html": "{{ range(n)|list }}"}))
+    page = env.from_string('{% include "includes/count.html" %}')
+    assert page.render(n=3) == "[0, 1, 2]"
+    assert page.render(n=1) == "[0]"
+    with pytest.raises(TypeError):  # undefined: the last page's n is not left behind
+        page.render()

@@ -16,6 +16,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from site_gen.dates import DateError, parse_date
+from site_gen.fragments import fragment_filter
 
 # Labels of the closed vocabularies of the model (the schemas' enums); open vocabularies
 # (event_types, metrics) take their labels from site.yaml.
@@ -267,6 +268,7 @@ def register(env: Environment) -> None:
         "xml": xml_text,
     })
     env.filters["date"] = date_component(env)
+    env.filters["fragment"] = fragment_filter()
     env.filters["chart_full"] = chart_component("includes/chart.html")
     env.filters["chart_compact"] = chart_component("includes/chart_compact.html")
     for filter_name, (template, name) in COMPONENTS.items():

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import jinja2
 import pytest
+from markupsafe import Markup, escape
 
+from site_gen.jinja_env import output_escape
 from site_gen.theme import make_env
 
 
@@ -51,3 +53,28 @@ def test_templates_see_the_environments_globals_and_the_page_sees_its_own(
     assert page.render(n=1) == "[0]"
     with pytest.raises(TypeError):  # undefined: the last page's n is not left behind
         page.render()
+
+
+class Html:
+    def __html__(self) -> str:
+        return "<b>kept</b>"
+
+
+class Tag(str):
+    """A str subclass: escaped like text, not passed through like markup."""
+
+
+@pytest.mark.parametrize("value", [
+    "Kyiv</script><img src=x onerror=alert(1)>\"' & \u2028", "", "plain",
+    Markup("<em>safe</em> &amp;"), Html(), Tag("<i>"), 12, 2.5, None, True, ["<a>"]])
+def test_output_escapes_exactly_as_markupsafe(value: object) -> None:
+    assert str(output_escape(value)) == str(escape(value))
+
+
+def test_every_output_of_a_template_is_escaped(tmp_path: Path) -> None:
+    env = make_env(_project(tmp_path, {}))
+    page = env.from_string('<p title="{{ a }}">{{ b }}{{ c }}{{ d|safe }}</p>')
+    html = page.render(a='"><script>', b=Tag("<i>"), c=Markup("<b>ok</b>"), d="<u>")
+    assert html == '<p title="&#34;&gt;&lt;script&gt;">&lt;i&gt;<b>ok</b><u></p>'
+    with pytest.raises(jinja2.UndefinedError):
+        page.render(b="", c="", d="")

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from site_gen import filters
@@ -57,7 +57,7 @@ def make_env(project: Path) -> Environment:
     """One compiled environment per build: autoescape everywhere, undefined names are errors."""
     env = BuildEnvironment(
         loader=ChoiceLoader([FileSystemLoader(str(d)) for d in template_dirs(project)]),
-        autoescape=select_autoescape(default=True, default_for_string=True),
+        autoescape=True,  # every template, whatever its name: HTML, XML and text alike
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -78,3 +78,10 @@ def test_every_output_of_a_template_is_escaped(tmp_path: Path) -> None:
     assert html == '<p title="&#34;&gt;&lt;script&gt;">&lt;i&gt;<b>ok</b><u></p>'
     with pytest.raises(jinja2.UndefinedError):
         page.render(b="", c="", d="")
+
+
+@pytest.mark.parametrize("name", ["page.html", "feed.xml", "robots.txt", "notes.md", "raw"])
+def test_every_template_autoescapes_whatever_its_name(tmp_path: Path, name: str) -> None:
+    env = make_env(_project(tmp_path, {name: "{{ v }}"}))
+    assert env.get_template(name).render(v="<a&b>") == "&lt;a&amp;b&gt;"
+    assert env.from_string("{{ v }}").render(v="<") == "&lt;"

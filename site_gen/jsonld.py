@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import weakref
 from typing import Any
 
 from site_gen.config import SiteConfig
@@ -162,25 +163,40 @@ def _reference(entry: Entry) -> dict[str, str]:
             "path": entry.path, "json": entry.json_path}
 
 
+# Compact JSON with sorted keys, as every record file is written; one encoder for them all.
+ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+TEXT = json.encoder.encode_basestring  # what ENCODE does with a str, without its checks
+# Each record's reference as JSON text, made once per build however many records name it.
+_REFERENCES: weakref.WeakKeyDictionary[Entry, str] = weakref.WeakKeyDictionary()
+
+
+def _reference_json(entry: Entry) -> str:
+    text = _REFERENCES.get(entry)
+    if text is None:
+        text = _REFERENCES[entry] = ENCODE(_reference(entry))
+    return text
+
+
 def record_json(config: SiteConfig, entry: Entry) -> bytes:
-    """A record's fields (with derived columns) and its resolved references, as JSON."""
-    references: dict[str, Any] = {}
+    """A record's fields (with derived columns) and its resolved references, as JSON.
+
+    The bytes of json.dumps of one dict with sorted keys (cited_by, collection, fields, id,
+    label, path, references, url), put together from parts so that the reference to a
+    record named by many others is encoded once."""
+    references: list[str] = []
     for name, target in sorted(entry.ref.items()):
         if isinstance(target, list):
-            references[name] = [_reference(t) for t in target]
+            listed = ",".join([_reference_json(t) for t in target])
+            references.append(f"{TEXT(name)}:[{listed}]")
         elif target is not None:
-            references[name] = _reference(target)
-    cited_by = {f"{collection}.{field}": [e.id for e in entries]
-                for (collection, field), entries in sorted(entry.back.items())}
-    data = {
-        "collection": entry.collection,
-        "id": entry.id,
-        "label": entry.label,
-        "path": entry.path,
-        "url": absolute(config, entry.path),
-        "fields": entry.fields,
-        "references": references,
-        "cited_by": cited_by,
-    }
-    return (json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-            + "\n").encode()
+            references.append(f"{TEXT(name)}:{_reference_json(target)}")
+    cited = sorted(((f"{collection}.{field}", entries)
+                    for (collection, field), entries in entry.back.items()),
+                   key=lambda item: item[0])
+    cited_by = ",".join([f"{TEXT(key)}:[{','.join([TEXT(e.id) for e in entries])}]"
+                         for key, entries in cited])
+    return (f'{{"cited_by":{{{cited_by}}},"collection":{TEXT(entry.collection)},'
+            f'"fields":{ENCODE(entry.fields)},"id":{TEXT(entry.id)},'
+            f'"label":{TEXT(entry.label)},"path":{TEXT(entry.path)},'
+            f'"references":{{{",".join(references)}}},'
+            f'"url":{ENCODE(absolute(config, entry.path))}}}\n').encode()

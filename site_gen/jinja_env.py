@@ -53,6 +53,10 @@ class BuildTemplate(Template):
         return template
 
 
+# What `getattr` finds on a plain dict: its methods and the attributes of every object.
+DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
 class BuildEnvironment(Environment):
     """An Environment whose loaded templates never change for its lifetime (auto_reload off),
     whose globals are not changed after the first template is loaded, and whose join_path is
@@ -78,3 +82,21 @@ class BuildEnvironment(Environment):
                 self._loaded[name] = found
             return found
         return super().get_template(name, parent, globals)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """`obj.attribute` in a template, as Jinja looks it up: the attribute, else the item.
+
+        A plain dict (a record's `ref`) has no attribute but its class's, so its item is
+        looked up without first raising and catching an AttributeError."""
+        if type(obj) is dict and attribute not in DICT_ATTRIBUTES:
+            if attribute in obj:
+                return obj[attribute]
+            return self.undefined(obj=obj, name=attribute)
+        try:
+            return getattr(obj, attribute)
+        except AttributeError:
+            pass
+        try:
+            return obj[attribute]
+        except (TypeError, LookupError, AttributeError):
+            return self.undefined(obj=obj, name=attribute)

@@ -85,3 +85,40 @@ def test_every_template_autoescapes_whatever_its_name(tmp_path: Path, name: str)
     env = make_env(_project(tmp_path, {name: "{{ v }}"}))
     assert env.get_template(name).render(v="<a&b>") == "&lt;a&amp;b&gt;"
     assert env.from_string("{{ v }}").render(v="<") == "&lt;"
+
+
+class Record:
+    title = "T"
+
+    def __getitem__(self, name: str) -> str:
+        return f"item {name}"
+
+
+class Mapping(dict):  # type: ignore[type-arg]
+    places = "attribute"
+
+
+@pytest.mark.parametrize(("obj", "attribute"), [
+    ({"places": [1]}, "places"), ({"items": 1}, "items"), ({"keys": 1}, "get"),
+    ({"__class__": 1}, "__class__"), ({}, "missing"), ({"a": None}, "a"),
+    (Mapping(places="item"), "places"), (Mapping(other="item"), "other"),
+    (Record(), "title"), (Record(), "summary"), ([1, 2], "count"), ("text", "upper"),
+    (None, "x")])
+def test_attribute_lookup_is_jinjas(tmp_path: Path, obj: object, attribute: str) -> None:
+    env = make_env(_project(tmp_path, {}))
+    expected = jinja2.Environment(undefined=jinja2.StrictUndefined).getattr(obj, attribute)
+    found = env.getattr(obj, attribute)
+    if isinstance(expected, jinja2.Undefined):
+        assert isinstance(found, jinja2.StrictUndefined)
+        with pytest.raises(jinja2.UndefinedError):
+            str(found)
+    else:
+        assert found == expected
+
+
+def test_a_records_references_read_as_attributes(tmp_path: Path) -> None:
+    env = make_env(_project(tmp_path, {}))
+    page = env.from_string("{{ ref.places|join(',') }}|{{ ref.items()|list|length }}")
+    assert page.render(ref={"places": ["a", "b"]}) == "a,b|1"
+    with pytest.raises(jinja2.UndefinedError):
+        env.from_string("{{ ref.places }}").render(ref={})

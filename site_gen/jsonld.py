@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from site_gen.config import SiteConfig
@@ -24,10 +25,24 @@ def _compact(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v not in (None, "", [], {})}
 
 
-def _thing(config: SiteConfig, entry: Entry | None) -> dict[str, Any] | None:
-    """A short reference to another record: its type, name and page URL."""
-    if entry is None:
-        return None
+# The short forms of a record that other records' JSON-LD embed, made once per record and
+# site however many records name it. They are shared between descriptions: never mutated.
+_SHORT: weakref.WeakKeyDictionary[Entry, tuple[SiteConfig, dict[str, dict[str, Any]]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _short(config: SiteConfig, entry: Entry, shape: str,
+           make: Callable[[SiteConfig, Entry], dict[str, Any]]) -> dict[str, Any]:
+    hit = _SHORT.get(entry)
+    if hit is None or hit[0] is not config:
+        hit = _SHORT[entry] = (config, {})
+    found = hit[1].get(shape)
+    if found is None:
+        found = hit[1][shape] = make(config, entry)
+    return found
+
+
+def _make_thing(config: SiteConfig, entry: Entry) -> dict[str, Any]:
     if entry.collection == "actors":
         kind = ACTOR_TYPES.get(str(entry.fields.get("kind")), "Thing")
     elif entry.collection == "places":
@@ -39,24 +54,34 @@ def _thing(config: SiteConfig, entry: Entry | None) -> dict[str, Any] | None:
     return _compact({"@type": kind, "name": entry.label, "url": absolute(config, entry.path)})
 
 
-def _source(config: SiteConfig, entry: Entry | None) -> dict[str, Any] | None:
-    if entry is None:
-        return None
-    data = _thing(config, entry) or {}
-    data.update(_compact({
+def _thing(config: SiteConfig, entry: Entry | None) -> dict[str, Any] | None:
+    """A short reference to another record: its type, name and page URL (shared: copy it to
+    change it)."""
+    return None if entry is None else _short(config, entry, "thing", _make_thing)
+
+
+def _make_source(config: SiteConfig, entry: Entry) -> dict[str, Any]:
+    return {**_short(config, entry, "thing", _make_thing), **_compact({
         "sameAs": entry.fields.get("url"),
         "datePublished": entry.fields.get("published"),
         "publisher": _thing(config, entry.ref.get("publisher")),
-    }))
-    return data
+    })}
 
 
-def _place(config: SiteConfig, entry: Entry) -> dict[str, Any]:
-    data = _thing(config, entry) or {}
+def _source(config: SiteConfig, entry: Entry | None) -> dict[str, Any] | None:
+    return None if entry is None else _short(config, entry, "source", _make_source)
+
+
+def _make_place(config: SiteConfig, entry: Entry) -> dict[str, Any]:
+    data = dict(_short(config, entry, "thing", _make_thing))
     lat, lon = entry.fields.get("lat"), entry.fields.get("lon")
     if lat is not None and lon is not None:
         data["geo"] = {"@type": "GeoCoordinates", "latitude": lat, "longitude": lon}
     return data
+
+
+def _place(config: SiteConfig, entry: Entry) -> dict[str, Any]:
+    return _short(config, entry, "place", _make_place)
 
 
 def _interpreter(config: SiteConfig) -> dict[str, Any] | None:
@@ -118,7 +143,7 @@ def quote_ld(config: SiteConfig, entry: Entry) -> dict[str, Any]:
 
 def actor_ld(config: SiteConfig, entry: Entry) -> dict[str, Any]:
     fields = entry.fields
-    data = _thing(config, entry) or {}
+    data = dict(_thing(config, entry) or {})
     data.update(_compact({
         "alternateName": fields.get("aliases"),
         "description": fields.get("role"),
@@ -129,14 +154,14 @@ def actor_ld(config: SiteConfig, entry: Entry) -> dict[str, Any]:
 
 
 def place_ld(config: SiteConfig, entry: Entry) -> dict[str, Any]:
-    data = _place(config, entry)
+    data = dict(_place(config, entry))
     if entry.fields.get("aliases"):
         data["alternateName"] = entry.fields["aliases"]
     return data
 
 
 def source_ld(config: SiteConfig, entry: Entry) -> dict[str, Any]:
-    data = _source(config, entry) or {}
+    data = dict(_source(config, entry) or {})
     data.update(_compact({
         "inLanguage": entry.fields.get("language"),
         "contributor": [_thing(config, a) for a in entry.ref.get("contributors", [])],

@@ -22,9 +22,14 @@ def template_dirs(project: Path) -> list[Path]:
     return [*dirs, DEFAULT_TEMPLATES]
 
 
+# json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")), without a
+# new encoder for each page.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+
+
 def script_json(value: Any) -> Markup:
     """JSON safe inside <script>: no `</script>`, `<!--`, U+2028 or U+2029 can break out."""
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    text = _ENCODE(value)
     text = (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
     return Markup(text)

@@ -123,26 +123,33 @@ def label(context: Context, slug: Any, vocabulary: str) -> str:
     return found if found is not None else humanize(slug)
 
 
+def _link(root: str, entry: Any) -> Markup:
+    if entry is None:
+        return Markup("")
+    cache = entry.links
+    found = cache.get(root)
+    if found is None:
+        found = cache[root] = Markup(f'<a href="{escape(root)}{escape(entry.path)}">'
+                                     f"{escape(entry.label)}</a>")
+    return found
+
+
 @pass_context
 def link(context: Context, entry: Any) -> Markup:
     """A relative link to a record's page, named by the record's label."""
-    if entry is None:
-        return Markup("")
-    root = context["root"]
-    cache = entry.links
-    if root not in cache:
-        cache[root] = Markup(f'<a href="{escape(root)}{escape(entry.path)}">'
-                             f"{escape(entry.label)}</a>")
-    return cache[root]
+    return _link(context["root"], entry)
 
 
 @pass_context
 def link_list(context: Context, entries: Any) -> Markup:
     """Links joined as prose: "A", "A and B", "A, B and C"."""
-    links = [link(context, entry) for entry in entries or ()]
+    root = context["root"]
+    links = [_link(root, entry) for entry in entries or ()]
     if len(links) <= 1:
         return links[0] if links else Markup("")
-    return Markup(", ").join(links[:-1]) + Markup(" and ") + links[-1]
+    # Every part is markup already: joined as text (str.join, which escapes nothing), the
+    # whole is as safe as its parts, without a Markup operation per separator.
+    return Markup("".join([", ".join(links[:-1]), " and ", links[-1]]))
 
 
 def external_url(value: Any) -> str:

@@ -25,7 +25,8 @@ def fragment_filter() -> Callable[..., Markup]:
     @pass_context
     def fragment(context: Context, name: str, **values: Hashable) -> Markup:
         site = context["site"]
-        key = (name, id(site), *values.items())
+        # One entry per include and values: a later build's site replaces the last one's.
+        key = (name, *values.items())
         hit = cache.get(key)
         if hit is None or hit[0] is not site:
             template = context.environment.get_template(name)

@@ -73,3 +73,15 @@ def test_an_include_rendered_once_cannot_show_a_value_of_one_page(
         "includes/site_footer.html": "<footer>{{ path }}</footer>\n"}))
     with pytest.raises(jinja2.UndefinedError):
         _page(env, site, "events/kyiv-strike/index.html")
+
+
+def test_the_cache_keeps_one_chrome_per_depth_across_builds(tmp_path: Path,
+                                                            site: SiteConfig) -> None:
+    env = make_env(_project(tmp_path, {}))
+    fragment = env.filters["fragment"]
+    cells = {id(c.cell_contents): c.cell_contents for c in fragment.__closure__ or ()}
+    cache = next(v for v in cells.values() if isinstance(v, dict))
+    for build in range(5):  # a new site object per build, as `serve` makes
+        renamed = replace(site, title=f"Build {build}")
+        assert f">Build {build}</a></p>" in _page(env, renamed, "events/x/index.html")
+    assert len(cache) == 2  # the header and the footer of one depth and section

@@ -215,7 +215,7 @@ class _Checker:
             mine: dict[RecordKey, list[Problem]] = {}
             begin = len(self.problems)
             for record in self.records.of(collection):
-                key = (record.pos.path, record.version)
+                key = (record.path, record.version)
                 problems = before.get(key) if record.version else None
                 if problems is None:
                     start = len(self.problems)

@@ -182,7 +182,7 @@ def _assemble(specs: list[TableSpec], members: list[Record], known: _Group | Non
               ) -> tuple[_Group, int]:
     """A collection's tables, with rows made only for records whose version is new."""
     order = _by_id(members)
-    keys = [(record.pos.path, record.version) for record in order]
+    keys = [(record.path, record.version) for record in order]
     places = known.places if known is not None else {}
     olds = [places.get(key) if key[1] else None for key in keys]
     earlier: list[_Part | None] = list(known.parts) if known is not None else [None] * len(specs)
@@ -206,10 +206,10 @@ def _patch(specs: list[TableSpec], members: list[Record], group: _Group
     moves: list[tuple[int, Record]] = []
     for i in changed:
         before, after = earlier[i], members[i]
-        place = places.pop((before.pos.path, before.version), None)
+        place = places.pop((before.path, before.version), None)
         if place is None or not after.version or after.id != before.id:
             return None
-        places[(after.pos.path, after.version)] = place
+        places[(after.path, after.version)] = place
         moves.append((place, after))
     if len(places) != len(members):
         return None

@@ -17,7 +17,7 @@ from site_gen.package_seen import (
     Passed,
     RowKeys,
     remember,
-    row_key,
+    row_keys,
     schema_key,
     schemas_of,
     unseen,
@@ -92,8 +92,8 @@ def validate_tables(tables: dict[str, Table], seen: RowKeys | None = None,
                     passed: Passed | None = None) -> list[Problem]:
     """Validate the whole package once and return its errors located in the YAML.
 
-    With `seen` (row keys validated by an earlier build), only new or changed rows are
-    validated, and `seen` is updated when they pass; `passed` (the rows of the last build
+    With `seen` (digests of the rows validated by an earlier build), only new or changed rows
+    are validated, and `seen` is updated when they pass; `passed` (the rows of the last build
     that passed) spares computing the keys of rows that build already had.
     """
     whole, changed = tables, set(tables)
@@ -109,7 +109,7 @@ def validate_tables(tables: dict[str, Table], seen: RowKeys | None = None,
     problems = _validate(tables, schemas) if tables else []
     if seen is not None and not problems:
         for name, table in tables.items():
-            seen.setdefault(keys[name], set()).update(row_key(table, row) for row in table.rows)
+            seen.setdefault(keys[name], set()).update(row_keys(table, table.rows))
         if passed is not None:
             remember(whole, keys, changed, passed)
     return problems

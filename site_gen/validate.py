@@ -14,7 +14,7 @@ from site_gen.clock import build_time
 from site_gen.config import SiteConfig, read_config
 from site_gen.load import LoadCache, LoadMemo, load
 from site_gen.package import validate_tables
-from site_gen.package_seen import Passed
+from site_gen.package_seen import Passed, RowKeys
 from site_gen.problems import Problem, ordered
 from site_gen.records import Records
 from site_gen.schemas import Catalog, catalog_sources, read_catalog
@@ -90,7 +90,7 @@ class GatherCache:
     """
 
     files: LoadCache = field(default_factory=dict)
-    rows: dict[tuple[str, str], set[tuple[Any, ...]]] = field(default_factory=dict)
+    rows: RowKeys = field(default_factory=dict)
     checks: CheckMemo = field(default_factory=CheckMemo)
     tables: TableCache = field(default_factory=TableCache)
     passed: Passed = field(default_factory=Passed)
@@ -99,11 +99,15 @@ class GatherCache:
 
 
 def _complete(cache: GatherCache) -> GatherCache:
-    """The cache with every part; one saved by an older build may lack the newer ones."""
+    """The cache with every part; one saved by an older build may lack the newer ones, or
+    know rows by their cells rather than by a digest of them."""
     for name, kind in (("checks", CheckMemo), ("tables", TableCache), ("passed", Passed),
                        ("catalog", CatalogMemo), ("load", LoadMemo)):
         if not isinstance(getattr(cache, name, None), kind):
             setattr(cache, name, kind())
+    if not isinstance(cache.rows, dict) or any(
+            not isinstance(next(iter(known), b""), bytes) for known in cache.rows.values()):
+        cache.rows = {}
     return cache
 
 

@@ -156,7 +156,7 @@ def _gather(project: Path, saved: GatherCache | None, cache: GatherCache | None)
     result.tables = build_tables(records, catalog, cache.tables if cache is not None else None)
     problems = _merge(problems, validate_tables(
         result.tables, saved.rows if saved is not None else None,
-        cache.passed if cache is not None else None))
+        cache.passed if cache is not None else None, catalog))
     result.timings["package"] = time.perf_counter() - clock
     result.problems = ordered(problems)
     return result

@@ -6,10 +6,12 @@ can be reported at the YAML file, line and column an editor wrote.
 
 from __future__ import annotations
 
+import functools
 import operator
 from array import array
 from dataclasses import dataclass, field
 from itertools import accumulate, compress, count
+from sys import intern
 from typing import Any
 
 from site_gen.dates import DateError, parse_date
@@ -70,22 +72,42 @@ def _bounds(qualifier: Any, value: Any, high: Any) -> tuple[Any, Any, Any]:
             upper if qualifier in HIGH or qualifier == "range" else None)
 
 
+@functools.lru_cache(maxsize=4096)
+def _suffixed(name: str) -> tuple[str, str, str]:
+    """The names of a date column's derived columns, one string each for every row."""
+    return intern(f"{name}_start"), intern(f"{name}_end"), intern(f"{name}_precision")
+
+
+@functools.lru_cache(maxsize=65536, typed=True)
+def _date_cells(value: Any) -> tuple[str, str, str, str] | None:
+    """A date's text, start, end and precision, made once for each date written (dates
+    recur across records: three years of days at 100,000 records), or None if it is not
+    a date."""
+    try:
+        date = parse_date(value)
+    except DateError:
+        return None
+    return (date.text, intern(date.start.isoformat()), intern(date.end.isoformat()),
+            intern(date.precision))
+
+
 def _main_row(spec: TableSpec, record: Record) -> dict[str, Any]:
     row: dict[str, Any] = {}
     fields = record.fields
     for column in spec.fields:
         name = column.name
         if not column.derived:
-            row[name] = _cell(fields.get(name))
-            if column.partial_date and fields.get(name) is not None:
+            value = fields.get(name)
+            row[name] = _cell(value)
+            if column.partial_date and value is not None:
                 try:
-                    date = parse_date(fields[name])
-                except DateError:
+                    cells = _date_cells(value)
+                except TypeError:  # a list or a mapping, which no date is
+                    cells = None
+                if cells is None:
                     continue
-                row[name] = date.text
-                row[f"{name}_start"] = date.start.isoformat()
-                row[f"{name}_end"] = date.end.isoformat()
-                row[f"{name}_precision"] = date.precision
+                start, end, precision = _suffixed(name)
+                row[name], row[start], row[end], row[precision] = cells
         else:
             row.setdefault(name, None)
     if "low" in row and "qualifier" in fields:

@@ -81,3 +81,17 @@ class Records:
 
     def count(self) -> int:
         return sum(len(c) for c in self.by_collection.values())
+
+    def release(self, kept: dict[str, frozenset[str]]) -> None:
+        """Drop what only the gather used, once it is over in a process that gathers once:
+        every position, and each record's fields but `id` and those named in `kept` (by
+        collection). At 100,000 records that is ~50 MB held through every later stage."""
+        for collection, members in self.by_collection.items():
+            names = kept.get(collection, frozenset()) | {"id"}
+            for record in members:
+                fields = record.fields
+                record.fields = {name: fields[name] for name in names if name in fields}
+                record.marks = _RELEASED
+
+
+_RELEASED: array[int] = array("I")

@@ -75,6 +75,9 @@ def _number_hint(name: str, value: Any, collection: str) -> str:
 
 
 RecordKey = tuple[str, str]  # a record's file and version (the file's hash and its place)
+# What the memo holds for each record without a problem (nearly all): one list for all,
+# which nothing changes, rather than one empty list per record (~6 MB at 100,000 records).
+_NONE: list[Problem] = []
 
 
 @dataclass
@@ -215,12 +218,12 @@ class _Checker:
             mine: dict[RecordKey, list[Problem]] = {}
             begin = len(self.problems)
             for record in self.records.of(collection):
-                key = (record.pos.path, record.version)
+                key = (record.path, record.version)
                 problems = before.get(key) if record.version else None
                 if problems is None:
                     start = len(self.problems)
                     self.check_fields(record, fields)
-                    problems = self._since(start)
+                    problems = self._since(start) or _NONE
                 else:
                     self.problems.extend(problems)
                 mine[key] = problems

@@ -15,48 +15,34 @@ from typing import Any
 from site_gen.load_walk import RACY_NS, Walk, WalkMemo, walk
 from site_gen.problems import Pos, Problem
 from site_gen.records import COLLECTIONS, Record, Records
-from site_gen.yamlstrict import Document, read_yaml
+from site_gen.yamlrecords import RecordFile, read_records
 
 log = logging.getLogger(__name__)
 
 
-def records_of(collection: str, rel: str, doc: Document) -> tuple[list[Record], list[Problem]]:
+def records_of(collection: str, rel: str, read: RecordFile) -> tuple[list[Record], list[Problem]]:
     """Split a parsed file into records: a mapping is one record, a list holds several."""
-    value = doc.value
+    value = read.value
     if isinstance(value, dict):
-        entries: list[tuple[tuple[Any, ...], Any]] = [((), value)]
+        entries: list[Any] = [value]
     elif isinstance(value, list):
-        entries = [((i,), item) for i, item in enumerate(value)]
+        entries = value
         if not entries:
             return [], [Problem(rel, 1, 1, "record-empty-list",
                                 "the file holds an empty list; add records or delete it")]
     else:
-        pos = doc.values.get((), Pos(rel))
+        pos = Pos(rel, *read.marks[0]) if read.marks else Pos(rel)
         return [], [Problem.at(pos, "record-not-mapping",
                                "a record file holds a mapping of fields (`id: …`) "
                                "or a list of such mappings")]
     records: list[Record] = []
     problems: list[Problem] = []
-    n = len(entries[0][0])
-    keys_of: dict[tuple[Any, ...], dict[str, Pos]] = {}
-    for key_path, key_pos in doc.keys.items():  # one pass: a list of records stays linear
-        if len(key_path) == n + 1:
-            keys_of.setdefault(key_path[:n], {})[key_path[n]] = key_pos
-    for prefix, item in entries:
-        pos = doc.values.get(prefix, Pos(rel))
+    for item, marks in zip(entries, read.marks, strict=True):
         if not isinstance(item, dict):
-            problems.append(Problem.at(pos, "record-not-mapping",
-                                       "each record is a mapping of fields (`id: …`)"))
+            problems.append(Problem(rel, marks[0], marks[1], "record-not-mapping",
+                                    "each record is a mapping of fields (`id: …`)"))
             continue
-        keys = keys_of.get(prefix, {})
-        values: dict[str, Pos] = {}
-        items: dict[str, list[Pos]] = {}
-        for name, field_value in item.items():
-            values[name] = doc.values.get((*prefix, name), keys[name])
-            if isinstance(field_value, list):
-                items[name] = [doc.values.get((*prefix, name, i), values[name])
-                               for i in range(len(field_value))]
-        records.append(Record(collection, item, pos, keys, values, items))
+        records.append(Record(collection, item, rel, marks))
     return records, problems
 
 
@@ -102,10 +88,10 @@ class LoadMemo:
 def read_file(collection: str, rel: str, data: bytes) -> FileEntry:
     """Parse one file into records, each stamped with a version: the file hash and index."""
     sha = hashlib.sha256(data).hexdigest()
-    doc, problems = read_yaml(rel, data)
+    read, problems = read_records(rel, data)
     records: list[Record] = []
-    if doc.value is not None or not problems:
-        records, found = records_of(collection, rel, doc)
+    if read.value is not None or not problems:
+        records, found = records_of(collection, rel, read)
         problems = problems + found
         for index, record in enumerate(records):
             record.version = f"{sha[:20]}:{index}"

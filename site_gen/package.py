@@ -13,16 +13,18 @@ from typing import Any
 
 from frictionless import Package, Resource, Schema, errors
 
+from site_gen.package_refs import unproven_schema
 from site_gen.package_seen import (
     Passed,
     RowKeys,
     remember,
-    row_key,
+    row_keys,
     schema_key,
     schemas_of,
     unseen,
 )
 from site_gen.problems import Problem
+from site_gen.schemas import Catalog
 from site_gen.tables import Table
 
 log = logging.getLogger(__name__)
@@ -89,12 +91,15 @@ def _message(error: Any, table: Table) -> str:
 
 
 def validate_tables(tables: dict[str, Table], seen: RowKeys | None = None,
-                    passed: Passed | None = None) -> list[Problem]:
+                    passed: Passed | None = None, catalog: Catalog | None = None
+                    ) -> list[Problem]:
     """Validate the whole package once and return its errors located in the YAML.
 
-    With `seen` (row keys validated by an earlier build), only new or changed rows are
-    validated, and `seen` is updated when they pass; `passed` (the rows of the last build
-    that passed) spares computing the keys of rows that build already had.
+    With `seen` (digests of the rows validated by an earlier build), only new or changed rows
+    are validated, and `seen` is updated when they pass; `passed` (the rows of the last build
+    that passed) spares computing the keys of rows that build already had. With the
+    `catalog` the records were checked against, the foreign keys that the check stage
+    proves are not looked up again (package_refs.py).
     """
     whole, changed = tables, set(tables)
     if passed is None:
@@ -106,10 +111,13 @@ def validate_tables(tables: dict[str, Table], seen: RowKeys | None = None,
         tables, changed = unseen(tables, keys, seen, passed)
         if passed is not None:
             schemas = schemas_of(tables, keys, passed)
+    if catalog is not None:
+        schemas = {name: schemas.get(name) or Schema.from_descriptor(
+                       unproven_schema(table.spec, catalog)) for name, table in tables.items()}
     problems = _validate(tables, schemas) if tables else []
     if seen is not None and not problems:
         for name, table in tables.items():
-            seen.setdefault(keys[name], set()).update(row_key(table, row) for row in table.rows)
+            seen.setdefault(keys[name], set()).update(row_keys(table, table.rows))
         if passed is not None:
             remember(whole, keys, changed, passed)
     return problems

@@ -6,10 +6,12 @@ can be reported at the YAML file, line and column an editor wrote.
 
 from __future__ import annotations
 
+import functools
 import operator
 from array import array
 from dataclasses import dataclass, field
 from itertools import accumulate, compress, count
+from sys import intern
 from typing import Any
 
 from site_gen.dates import DateError, parse_date
@@ -70,22 +72,42 @@ def _bounds(qualifier: Any, value: Any, high: Any) -> tuple[Any, Any, Any]:
             upper if qualifier in HIGH or qualifier == "range" else None)
 
 
+@functools.lru_cache(maxsize=4096)
+def _suffixed(name: str) -> tuple[str, str, str]:
+    """The names of a date column's derived columns, one string each for every row."""
+    return intern(f"{name}_start"), intern(f"{name}_end"), intern(f"{name}_precision")
+
+
+@functools.lru_cache(maxsize=65536, typed=True)
+def _date_cells(value: Any) -> tuple[str, str, str, str] | None:
+    """A date's text, start, end and precision, made once for each date written (dates
+    recur across records: three years of days at 100,000 records), or None if it is not
+    a date."""
+    try:
+        date = parse_date(value)
+    except DateError:
+        return None
+    return (date.text, intern(date.start.isoformat()), intern(date.end.isoformat()),
+            intern(date.precision))
+
+
 def _main_row(spec: TableSpec, record: Record) -> dict[str, Any]:
     row: dict[str, Any] = {}
     fields = record.fields
     for column in spec.fields:
         name = column.name
         if not column.derived:
-            row[name] = _cell(fields.get(name))
-            if column.partial_date and fields.get(name) is not None:
+            value = fields.get(name)
+            row[name] = _cell(value)
+            if column.partial_date and value is not None:
                 try:
-                    date = parse_date(fields[name])
-                except DateError:
+                    cells = _date_cells(value)
+                except TypeError:  # a list or a mapping, which no date is
+                    cells = None
+                if cells is None:
                     continue
-                row[name] = date.text
-                row[f"{name}_start"] = date.start.isoformat()
-                row[f"{name}_end"] = date.end.isoformat()
-                row[f"{name}_precision"] = date.precision
+                start, end, precision = _suffixed(name)
+                row[name], row[start], row[end], row[precision] = cells
         else:
             row.setdefault(name, None)
     if "low" in row and "qualifier" in fields:
@@ -182,7 +204,7 @@ def _assemble(specs: list[TableSpec], members: list[Record], known: _Group | Non
               ) -> tuple[_Group, int]:
     """A collection's tables, with rows made only for records whose version is new."""
     order = _by_id(members)
-    keys = [(record.pos.path, record.version) for record in order]
+    keys = [(record.path, record.version) for record in order]
     places = known.places if known is not None else {}
     olds = [places.get(key) if key[1] else None for key in keys]
     earlier: list[_Part | None] = list(known.parts) if known is not None else [None] * len(specs)
@@ -206,10 +228,10 @@ def _patch(specs: list[TableSpec], members: list[Record], group: _Group
     moves: list[tuple[int, Record]] = []
     for i in changed:
         before, after = earlier[i], members[i]
-        place = places.pop((before.pos.path, before.version), None)
+        place = places.pop((before.path, before.version), None)
         if place is None or not after.version or after.id != before.id:
             return None
-        places[(after.pos.path, after.version)] = place
+        places[(after.path, after.version)] = place
         moves.append((place, after))
     if len(places) != len(members):
         return None

@@ -14,9 +14,9 @@ from site_gen.clock import build_time
 from site_gen.config import SiteConfig, read_config
 from site_gen.load import LoadCache, LoadMemo, load
 from site_gen.package import validate_tables
-from site_gen.package_seen import Passed
+from site_gen.package_seen import Passed, RowKeys
 from site_gen.problems import Problem, ordered
-from site_gen.records import Records
+from site_gen.records import COLLECTIONS, Records
 from site_gen.schemas import Catalog, catalog_sources, read_catalog
 from site_gen.tables import Table, TableCache, build_tables
 
@@ -90,7 +90,7 @@ class GatherCache:
     """
 
     files: LoadCache = field(default_factory=dict)
-    rows: dict[tuple[str, str], set[tuple[Any, ...]]] = field(default_factory=dict)
+    rows: RowKeys = field(default_factory=dict)
     checks: CheckMemo = field(default_factory=CheckMemo)
     tables: TableCache = field(default_factory=TableCache)
     passed: Passed = field(default_factory=Passed)
@@ -99,11 +99,15 @@ class GatherCache:
 
 
 def _complete(cache: GatherCache) -> GatherCache:
-    """The cache with every part; one saved by an older build may lack the newer ones."""
+    """The cache with every part; one saved by an older build may lack the newer ones, or
+    know rows by their cells rather than by a digest of them."""
     for name, kind in (("checks", CheckMemo), ("tables", TableCache), ("passed", Passed),
                        ("catalog", CatalogMemo), ("load", LoadMemo)):
         if not isinstance(getattr(cache, name, None), kind):
             setattr(cache, name, kind())
+    if not isinstance(cache.rows, dict) or any(
+            not isinstance(next(iter(known), b""), bytes) for known in cache.rows.values()):
+        cache.rows = {}
     return cache
 
 
@@ -113,12 +117,23 @@ def gather(project: Path, cache: GatherCache | None = None, long_lived: bool = T
 
     A cache from the previous gather spares redoing what did not change; a process that
     gathers once (`long_lived=False`) uses and updates only the parts of it that are saved
-    for the next run, and keeps nothing else.
+    for the next run, keeps nothing else, and after a gather without errors keeps of the
+    records only what later stages read (Records.release).
     """
     if cache is not None:
         cache = _complete(cache)
     with collector.paused():  # gathering makes the records that live to the end
-        return _gather(project, cache, cache if long_lived else None)
+        gathered = _gather(project, cache, cache if long_lived else None)
+    if not long_lived and gathered.ok and gathered.catalog is not None:
+        gathered.records.release(_list_fields(gathered.catalog))
+    return gathered
+
+
+def _list_fields(catalog: Catalog) -> dict[str, frozenset[str]]:
+    """The list fields of each collection: what the site model and the data stage still
+    read from the records (every other field is in the tables' rows)."""
+    return {collection: frozenset(link.field for link in catalog.links_of(collection))
+            for collection in COLLECTIONS}
 
 
 def _gather(project: Path, saved: GatherCache | None, cache: GatherCache | None) -> Gathered:
@@ -152,7 +167,7 @@ def _gather(project: Path, saved: GatherCache | None, cache: GatherCache | None)
     result.tables = build_tables(records, catalog, cache.tables if cache is not None else None)
     problems = _merge(problems, validate_tables(
         result.tables, saved.rows if saved is not None else None,
-        cache.passed if cache is not None else None))
+        cache.passed if cache is not None else None, catalog))
     result.timings["package"] = time.perf_counter() - clock
     result.problems = ordered(problems)
     return result

@@ -8,8 +8,10 @@ bare scalars are reported as problems with their line and column.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from sys import intern
+from typing import Any, TypeVar
 
 import yaml
 
@@ -17,6 +19,9 @@ from site_gen.problems import Pos, Problem
 
 MAX_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 16
+# Texts this short without a space (ids, dates, vocabulary terms, field names) recur across
+# records: each is kept once (sys.intern) rather than once per record.
+SHARED = 48
 
 _INT = re.compile(r"[-+]?[0-9]+\Z")
 _INT_OTHER = re.compile(r"0o[0-7]+\Z|0x[0-9a-fA-F]+\Z")
@@ -37,6 +42,8 @@ _LEGACY_WORDS = frozenset(
 )
 
 Path = tuple[str | int, ...]
+T = TypeVar("T")
+R = TypeVar("R", bound="StrictReader")
 
 _SCALAR = yaml.ScalarEvent
 _MAPPING_END = yaml.MappingEndEvent
@@ -55,7 +62,9 @@ class Document:
     keys: dict[Path, Pos] = field(default_factory=dict)
 
 
-class _Strict:
+class StrictReader:
+    """The strict rules over libyaml's events; `run` reads a Document with every position."""
+
     def __init__(self, path: str, text: str) -> None:
         self.path = path
         self.loader = yaml.CSafeLoader(text)
@@ -69,6 +78,14 @@ class _Strict:
         self.problems.append(Problem.at(self.pos(mark), code, message))
 
     def run(self) -> Document:
+        self.document(self._root)
+        return self.doc
+
+    def _root(self, event: Any) -> None:
+        self.doc.value = self.node(event, (), 0)
+
+    def document(self, root: Callable[[Any], None]) -> None:
+        """Read the stream's one document, handing the event that starts its value to `root`."""
         get = self.loader.get_event
         get()  # StreamStart
         event = get()
@@ -76,9 +93,9 @@ class _Strict:
             self.problems.append(
                 Problem(self.path, 1, 1, "yaml-empty", "the file is empty; write a record")
             )
-            return self.doc
+            return
         # DocumentStart
-        self.doc.value = self.node(get(), (), 0)
+        root(get())
         get()  # DocumentEnd
         event = get()
         if not isinstance(event, yaml.StreamEndEvent):
@@ -88,7 +105,6 @@ class _Strict:
                 "a file holds one document; split it into one file per document "
                 "or write the records as one list",
             )
-        return self.doc
 
     def check_node_start(self, event: Any) -> None:
         if getattr(event, "anchor", None) is not None:
@@ -151,35 +167,83 @@ class _Strict:
                 return result
             key = self.key(key_event)
             value_event = get()
-            if key is None:
-                self._skip(value_event)
-                continue
-            if key in result:
-                first = keys[(*path, key)]
-                self.problem(
-                    key_event.start_mark,
-                    "yaml-duplicate-key",
-                    f"duplicate key '{key}' (first written at line {first.line}); "
-                    "keep one of them",
-                )
-                self._skip(value_event)
-                continue
-            if key == "<<":
-                self.problem(
-                    key_event.start_mark,
-                    "yaml-merge-key",
-                    "merge keys (<<) are not allowed; write the fields out in full",
-                )
-                self._skip(value_event)
+            if key is None or key in result or key == "<<":
+                self.refuse(key_event, value_event, key,
+                            lambda name: keys[(*path, name)].line)
                 continue
             mark = key_event.start_mark
             keys[(*path, key)] = Pos(file, mark.line + 1, mark.column + 1)
             result[key] = self.node(value_event, (*path, key), depth + 1)
 
+    def value(self, event: Any, depth: int) -> Any:
+        """A node's value under the same rules as `node`, without keeping any position."""
+        if depth > MAX_DEPTH:
+            self.problem(
+                event.start_mark,
+                "yaml-too-deep",
+                f"nesting deeper than {MAX_DEPTH} levels; records are flat mappings",
+            )
+            self._skip(event)
+            return None
+        kind = type(event)
+        if kind is _SCALAR:
+            if event.anchor is not None or event.tag is not None:
+                self.check_node_start(event)
+            return self.scalar(event)
+        if kind is yaml.AliasEvent:
+            self.problem(
+                event.start_mark,
+                "yaml-alias",
+                f"aliases (*{event.anchor}) are not allowed; write the value out in full",
+            )
+            return None
+        self.check_node_start(event)
+        if kind is yaml.SequenceStartEvent:
+            items: list[Any] = []
+            get = self.loader.get_event
+            while True:
+                child = get()
+                if type(child) is yaml.SequenceEndEvent:
+                    return items
+                items.append(self.value(child, depth + 1))
+        result: dict[str, Any] = {}
+        lines: dict[str, int] = {}
+        get = self.loader.get_event
+        while True:
+            key_event = get()
+            if type(key_event) is _MAPPING_END:
+                return result
+            key = self.key(key_event)
+            value_event = get()
+            if key is None or key in result or key == "<<":
+                self.refuse(key_event, value_event, key, lines.__getitem__)
+                continue
+            lines[key] = key_event.start_mark.line + 1
+            result[key] = self.value(value_event, depth + 1)
+
+    def refuse(self, key_event: Any, value_event: Any, key: str | None,
+               first_line: Callable[[str], int]) -> None:
+        """Skip an entry whose key is not read: a refused key, a duplicate or a merge key
+        (`first_line` tells where a duplicate key was first written)."""
+        if key is not None and key != "<<":
+            self.problem(
+                key_event.start_mark,
+                "yaml-duplicate-key",
+                f"duplicate key '{key}' (first written at line {first_line(key)}); "
+                "keep one of them",
+            )
+        elif key == "<<":
+            self.problem(
+                key_event.start_mark,
+                "yaml-merge-key",
+                "merge keys (<<) are not allowed; write the fields out in full",
+            )
+        self._skip(value_event)
+
     def key(self, event: Any) -> str | None:
         if isinstance(event, _SCALAR) and not event.style and event.anchor is None \
                 and event.tag is None and event.value[:1] not in _NOT_TEXT_START:
-            return event.value  # plain text that no other type can claim
+            return intern(event.value)  # plain text that no other type can claim
         if not isinstance(event, yaml.ScalarEvent):
             self.problem(
                 event.start_mark, "yaml-key", "keys must be plain text, not lists or mappings"
@@ -209,7 +273,7 @@ class _Strict:
             )
             return _UNPRINTABLE.sub("", text)
         if event.style:  # quoted or block scalar: always a string
-            return text
+            return intern(text) if len(text) <= SHARED and " " not in text else text
         if text in _NULL:
             return None
         if text in _TRUE:
@@ -217,7 +281,7 @@ class _Strict:
         if text in _FALSE:
             return False
         if text[0] not in _NUMBER_START:
-            return text
+            return intern(text) if len(text) <= SHARED and " " not in text else text
         if _INT.match(text):
             digits = text.lstrip("+-")
             if len(digits) > 1 and digits[0] == "0":
@@ -237,7 +301,7 @@ class _Strict:
             return float("-inf") if text.startswith("-") else float("inf")
         if _NAN.match(text):
             return float("nan")
-        return text
+        return intern(text) if len(text) <= SHARED and " " not in text else text
 
     def _skip(self, event: Any) -> None:
         """Consume the rest of a node whose value is discarded."""
@@ -301,9 +365,16 @@ def _syntax_problem(path: str, error: yaml.MarkedYAMLError) -> Problem:
 
 def read_yaml(path: str, data: bytes) -> tuple[Document, list[Problem]]:
     """Parse one file's bytes strictly; return the document and every problem found."""
+    return parse(path, data, StrictReader, StrictReader.run, Document)
+
+
+def parse(path: str, data: bytes, reader: Callable[[str, str], R], read: Callable[[R], T],
+          empty: Callable[[], T]) -> tuple[T, list[Problem]]:
+    """Check one file's bytes and parse them with `read` of a `reader` (a StrictReader);
+    a file refused before or during parsing gives `empty()` and the problems found."""
     problems: list[Problem] = []
     if len(data) > MAX_BYTES:
-        return Document(), [
+        return empty(), [
             Problem(
                 path, 1, 1, "yaml-too-large",
                 f"the file is {len(data):,} bytes, over the limit of {MAX_BYTES:,}; "
@@ -311,7 +382,7 @@ def read_yaml(path: str, data: bytes) -> tuple[Document, list[Problem]]:
             )
         ]
     if data.startswith(b"\xef\xbb\xbf"):
-        return Document(), [
+        return empty(), [
             Problem(
                 path, 1, 1, "yaml-bom",
                 "the file starts with a byte-order mark; save it as UTF-8 without BOM",
@@ -322,7 +393,7 @@ def read_yaml(path: str, data: bytes) -> tuple[Document, list[Problem]]:
     except UnicodeDecodeError as error:
         good = data[: error.start].decode("utf-8")
         line, col = _line_col(good, len(good))
-        return Document(), [
+        return empty(), [
             Problem(
                 path, line, col, "yaml-encoding",
                 f"byte 0x{data[error.start]:02x} is not UTF-8 (the file may be saved as "
@@ -331,7 +402,7 @@ def read_yaml(path: str, data: bytes) -> tuple[Document, list[Problem]]:
         ]
     if "\x00" in text:
         line, col = _line_col(text, text.index("\x00"))
-        return Document(), [
+        return empty(), [
             Problem(path, line, col, "yaml-nul", "the file contains a NUL character; remove it")
         ]
     if "\t" in text:
@@ -342,26 +413,26 @@ def read_yaml(path: str, data: bytes) -> tuple[Document, list[Problem]]:
                 Problem(path, line, col, "yaml-tab", "tab character; use spaces instead")
             )
             index = text.find("\t", text.find("\n", index) + 1 or len(text))
-        return Document(), problems
-    strict = _Strict(path, text)
+        return empty(), problems
+    strict = reader(path, text)
     try:
-        doc = strict.run()
+        made = read(strict)
     except yaml.MarkedYAMLError as error:
-        return Document(), [*strict.problems, _syntax_problem(path, error)]
+        return empty(), [*strict.problems, _syntax_problem(path, error)]
     except yaml.reader.ReaderError as error:  # position counts UTF-8 bytes
         before = data[: error.position].decode("utf-8", "ignore")
         line, col = _line_col(before, len(before))
         char = error.character
         code = ord(char) if isinstance(char, str) else char
-        return Document(), [
+        return empty(), [
             *strict.problems,
             Problem(path, line, col, "yaml-syntax",
                     f"character U+{code:04X} is not allowed in YAML; remove it"),
         ]
     except yaml.YAMLError as error:
         reason = " ".join(str(error).split())
-        return Document(), [*strict.problems,
-                            Problem(path, 1, 1, "yaml-syntax", f"YAML syntax: {reason}")]
+        return empty(), [*strict.problems,
+                         Problem(path, 1, 1, "yaml-syntax", f"YAML syntax: {reason}")]
     finally:
         strict.loader.dispose()
-    return doc, strict.problems
+    return made, strict.problems

@@ -8,7 +8,8 @@ from pathlib import Path
 from conftest import make_project
 
 from site_gen.package import Rows, validate_tables
-from site_gen.validate import gather
+from site_gen.package_seen import row_keys
+from site_gen.validate import GatherCache, gather
 
 
 def test_rows_are_shared_by_copies() -> None:
@@ -30,3 +31,27 @@ def test_references_and_keys_are_still_validated(tmp_path: Path) -> None:
     assert "nowhere" in missing.message
     assert (missing.path, missing.line) == ("content/events/kyiv-strike.yaml", 6)
     assert tables["event_places"].rows[0]["place_id"] == "nowhere"  # rows left as they were
+
+
+def test_rows_are_known_by_a_digest_of_their_cells(tmp_path: Path) -> None:
+    gathered = gather(make_project(tmp_path))
+    places = gathered.tables["places"]
+    row = places.rows[0]
+    (key,) = row_keys(places, [row])
+    assert isinstance(key, bytes) and len(key) == 16
+    # Equal cells give the same key whichever objects hold them; 1, 1.0 and True differ.
+    copied = {name: "".join(value) if isinstance(value, str) else value
+              for name, value in row.items()}
+    assert row_keys(places, [copied]) == [key]
+    numbers = [{**row, "lat": value} for value in (1, 1.0, True)]
+    assert len(set(row_keys(places, numbers))) == 3
+
+
+def test_a_state_that_knows_rows_by_their_cells_is_not_used(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    cache = GatherCache()
+    assert gather(project, cache, long_lived=False).ok
+    assert all(isinstance(key, bytes) for known in cache.rows.values() for key in known)
+    old = GatherCache(rows={name: {("a", 1)} for name in cache.rows}, checks=cache.checks)
+    assert gather(project, old, long_lived=False).ok
+    assert old.rows == cache.rows

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import make_project, run_cli
 
-from site_gen.validate import gather
+from site_gen.validate import GatherCache, gather
 
 REPO = Path(__file__).resolve().parents[1]
 PROBLEM_LINE = re.compile(r"^[^:]+:\d+:\d+: error\[[a-z0-9-]+\]: .+$")
@@ -271,3 +271,16 @@ def test_more_than_a_thousand_problems_are_all_reported(tmp_path: Path) -> None:
     assert len(set(lines)) == 1100
     assert lines[0].startswith("content/events/rumours-00.yaml:5:11: error[enum]:")
     assert lines[-1].startswith("content/events/rumours-10.yaml:599:11: error[enum]:")
+
+
+def test_a_one_off_gather_keeps_of_the_records_only_what_later_stages_read(
+        tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    kept = gather(project, GatherCache(), long_lived=False)
+    full = gather(project, GatherCache(), long_lived=True)
+    assert kept.ok and full.ok
+    for mine, whole in zip(kept.records.all(), full.records.all(), strict=True):
+        assert len(mine.marks) == 0 and mine.version == whole.version
+        lists = {k: v for k, v in whole.fields.items() if isinstance(v, list) or k == "id"}
+        assert mine.fields == lists
+    assert [t.rows for t in kept.tables.values()] == [t.rows for t in full.tables.values()]

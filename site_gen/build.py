@@ -28,7 +28,8 @@ from site_gen.chart_output import Drawing
 from site_gen.dataset import DataCache, publish_data
 from site_gen.memo import Memo, content_fingerprint, digest, site_fingerprint
 from site_gen.problems import ProblemsFound
-from site_gen.render import render_site, site_model
+from site_gen.render import render_site
+from site_gen.render_model import next_model
 from site_gen.render_scope import LastRender
 from site_gen.search import SearchCache, build_search
 from site_gen.theme import assets, make_env
@@ -163,9 +164,10 @@ class Builder:
         with Staging(out, build_id) as files:
             say("render")
             with _timed(timings, "render"):
-                model = site_model(gathered)
+                last = self.last_render[0] if self.last_render is not None else None
+                model, before = next_model(gathered, last, memo, fingerprint)
                 render_site(gathered, charts, env, model, memo, fingerprint, files,
-                            self.last_render)
+                            self.last_render, before)
             # Made from the whole fact base whenever any input changed (an unchanged input
             # never gets this far); each keeps its own caches of what an edit leaves alone.
             groups: dict[str, list[str]] = {}

@@ -14,7 +14,7 @@ from jinja2 import Environment, Template
 from site_gen.jsonld import record_json, record_ld
 from site_gen.memo import Memo, chart_key, digest, entry_key
 from site_gen.render_fork import in_two
-from site_gen.render_scope import LastRender, Scope, chart_infos, edit_scope
+from site_gen.render_scope import Before, LastRender, Scope, chart_infos, edit_scope
 from site_gen.site_model import Entry, SiteModel, unique
 from site_gen.theme import base_context
 from site_gen.views import (
@@ -255,14 +255,16 @@ def _refs(entry: Entry) -> list[Entry]:
 def render_pages(model: SiteModel, charts: Any, env: Environment, memo: Memo | None = None,
                  fingerprint: str = "",
                  files: MutableMapping[str, bytes] | None = None,
-                 last: list[LastRender | None] | None = None) -> MutableMapping[str, bytes]:
+                 last: list[LastRender | None] | None = None,
+                 before: Before | None = None) -> MutableMapping[str, bytes]:
     """Every HTML page of the site and every record's JSON, keyed by output path, put into
     `files` (which may write each to disk as it comes) or a new dict.
 
     With a memo, pages whose inputs are unchanged are left out of the result and listed in
     `memo.kept`. With `last` (a one-item list: the last render of a long-lived builder, or
     None), only the record pages an edit can reach are walked (render_scope), and the item
-    is replaced by this render, for the next."""
+    is replaced by this render, for the next; `before` comes with a model updated in place
+    (render_model), whose records already carry the markup they may keep."""
     files = {} if files is None else files
     chart_keys = {c.id: chart_key(c)
                   for c in getattr(charts, "charts", [])} if memo is not None else {}
@@ -270,8 +272,8 @@ def render_pages(model: SiteModel, charts: Any, env: Environment, memo: Memo | N
     if last is not None and memo is not None:
         infos = chart_infos(charts, chart_keys)
         writer.scope = edit_scope(last[0], memo, fingerprint, model, infos,
-                                  group_members(model))
-        if writer.scope is not None and last[0] is not None:
+                                  group_members(model), before)
+        if writer.scope is not None and last[0] is not None and before is None:
             writer.carry_components(last[0].model, writer.scope)
         last[0] = LastRender(model, fingerprint, infos)
     if writer.scope is None:

@@ -45,6 +45,15 @@ class LastRender:
 
 
 @dataclass
+class Before:
+    """The changed records, and the cards and pages that showed them in the last model."""
+
+    changed: set[Key]
+    cards: set[Key]
+    pages: set[Key]
+
+
+@dataclass
 class Scope:
     """The records whose cards and whose pages an edit may have changed."""
 
@@ -137,27 +146,51 @@ def _chart_pages(model: SiteModel, old: list[ChartInfo], new: list[ChartInfo]
     return found
 
 
+def usable(last: LastRender | None, memo: Memo | None, fingerprint: str) -> bool:
+    """Whether the last render is the one the memo's keys came from, with the same site."""
+    return (last is not None and memo is not None and last.memo is memo
+            and bool(memo.previous) and last.fingerprint == fingerprint)
+
+
+def cards_of(model: SiteModel, changed: Iterable[Key]) -> set[Key]:
+    """The records whose cards show one of the changed records, in `model`."""
+    cards: set[Key] = set()
+    for collection, record_id in changed:
+        entry = model.entries.get(collection, {}).get(record_id)
+        if entry is not None:
+            cards |= card_holders(entry)
+    return cards
+
+
+def old_side(model: SiteModel, changed: set[Key]) -> Before:
+    """The cards and pages that showed the changed records in the last model, before it is
+    updated in place. The pages of a card only the new model shows are its pages there
+    (page_holders): the record is unchanged, so it names the same records, and a figure
+    that left its group is itself changed, its old group among its old pages."""
+    cards = cards_of(model, changed)
+    groups = group_members(model) if any(c == "figures" for c, _ in cards) else {}
+    return Before(changed, cards, page_holders(model, cards, groups))
+
+
 def edit_scope(last: LastRender | None, memo: Memo | None, fingerprint: str, model: SiteModel,
-               charts: list[ChartInfo], groups: dict[str, list[Entry]]) -> Scope | None:
+               charts: list[ChartInfo], groups: dict[str, list[Entry]],
+               before: Before | None = None) -> Scope | None:
     """The scope of the edit since the last render, or None when every record must be walked
-    (no last render, another build since, another fingerprint, a changed list of charts, or
-    so many records reached that a scope saves nothing)."""
-    if (last is None or memo is None or last.memo is not memo or not memo.previous
-            or last.fingerprint != fingerprint):
+    (no last render, another build since, another fingerprint, charts reordered, or so many
+    records reached that a scope saves nothing). `before` is the last model's side, taken
+    (by render_model, which checked the last render was usable) before the model was
+    updated in place; without it the last model is compared whole."""
+    if last is None or (before is None and not usable(last, memo, fingerprint)):
         return None
     chart_pages = _chart_pages(model, last.charts, charts)
     if chart_pages is None:
         return None
-    changed = changed_records(last.model, model)
-    scope = Scope()
-    for old_or_new in (last.model, model):
-        for collection, record_id in changed:
-            entry = old_or_new.entries.get(collection, {}).get(record_id)
-            if entry is not None:
-                scope.cards |= card_holders(entry)
-    old_groups = group_members(last.model) if any(c == "figures" for c, _ in scope.cards) else {}
-    scope.pages = (page_holders(last.model, scope.cards, old_groups)
-                   | page_holders(model, scope.cards, groups) | chart_pages)
+    if before is None:
+        if last.model is model:
+            return None
+        before = old_side(last.model, changed_records(last.model, model))
+    scope = Scope(before.cards | cards_of(model, before.changed))
+    scope.pages = before.pages | page_holders(model, scope.cards, groups) | chart_pages
     if len(scope.pages) > MOST * model.count():
         return None
     return scope

@@ -199,3 +199,32 @@ def test_a_changed_template_walks_every_record(project: Path, tmp_path: Path,
 
     check(edit, scoped=False)
     assert scopes[-2] is None  # the incremental build's, before the clean build's
+
+
+def test_a_build_failing_after_the_model_was_updated(
+        project: Path, tmp_path: Path, scopes: list[Scope | None],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rendering fails after the model took an edit in place; the build that tries again
+    must not take that model for the one the last written pages were made from."""
+    from site_gen import build as build_module
+
+    event = record(project, "events", "actors: [")
+    actors = field(event, "actors")
+    dropped = actors.strip("[]").split(",")[0].strip()
+    check = Check(project, tmp_path, scopes)
+    assert f"events/{field(event, 'id')}/" in page(check.out, "actors", dropped)
+    real = build_module.render_site
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("rendering failed")
+
+    monkeypatch.setattr(build_module, "render_site", broken)
+    set_field(event, "actors", "[" + next(
+        field(p, "id") for p in sorted((project / "content/actors").glob("*.yaml"))
+        if field(p, "id") not in actors) + "]")
+    with pytest.raises(RuntimeError):
+        check.builder.build()
+    monkeypatch.setattr(build_module, "render_site", real)
+    clean = check(lambda: None, scoped=False)  # the same edit, tried again
+    assert f"events/{field(event, 'id')}/" not in page(clean, "actors", dropped)
+    check(lambda: set_field(event, "title", '"After a failure"'))

@@ -12,9 +12,16 @@ from typing import Any
 from jinja2 import Environment, Template
 
 from site_gen.jsonld import record_json, record_ld
-from site_gen.memo import Memo, chart_key, digest, entry_key
+from site_gen.memo import Memo, digest, entry_key
 from site_gen.render_fork import in_two
-from site_gen.render_scope import Before, LastRender, Scope, chart_infos, edit_scope
+from site_gen.render_scope import (
+    Before,
+    LastRender,
+    Scope,
+    chart_infos,
+    chart_keys,
+    edit_scope,
+)
 from site_gen.site_model import Entry, SiteModel, unique
 from site_gen.theme import base_context
 from site_gen.views import (
@@ -162,19 +169,26 @@ class PageWriter:
             self._signatures[id(entry)] = signature
         return signature
 
-    def keep_last(self, entry: Entry, scope: Scope) -> bool:
-        """Keep the last build's page and JSON of a record outside the scope's pages, under
-        their last keys; False (nothing kept) for one the scope reaches or with no keys."""
-        if self.memo is None or (entry.collection, entry.id) in scope.pages:
-            return False
-        page = f"{entry.path}index.html"
-        previous = self.memo.previous
-        page_key, json_key = previous.get(page), previous.get(entry.json_path)
-        if page_key is None or json_key is None:
-            return False
-        self.memo.keep(page, page_key)
-        self.memo.keep(entry.json_path, json_key)
-        return True
+    def keep_outside(self, items: list[tuple[str, Entry]], scope: Scope
+                     ) -> list[tuple[str, Entry]]:
+        """Keep the last build's page and JSON of each record outside the scope's pages,
+        under their last keys (Memo.keep with the key it had); the items left to make."""
+        assert self.memo is not None
+        previous, current, kept = self.memo.previous, self.memo.current, self.memo.kept
+        pages = scope.pages
+        rest = []
+        for item in items:
+            entry = item[1]
+            if (entry.collection, entry.id) not in pages:
+                page, data = entry.path + "index.html", entry.json_path
+                page_key, data_key = previous.get(page), previous.get(data)
+                if page_key is not None and data_key is not None:
+                    current[page], current[data] = page_key, data_key
+                    kept.add(page)
+                    kept.add(data)
+                    continue
+            rest.append(item)
+        return rest
 
     def page(self, path: str, template: str, shown: list[str] | None = None,
              **context: Any) -> None:
@@ -228,7 +242,7 @@ def record_pages(writer: PageWriter, charts: ChartIndex) -> None:
     items = [(template, entry) for collection, template in RECORD_TEMPLATES.items()
              for entry in model.ordered[collection]]
     if writer.scope is not None:
-        items = [item for item in items if not writer.keep_last(item[1], writer.scope)]
+        items = writer.keep_outside(items, writer.scope)
     in_two(items, make, writer.files, memo)
 
 
@@ -266,16 +280,16 @@ def render_pages(model: SiteModel, charts: Any, env: Environment, memo: Memo | N
     is replaced by this render, for the next; `before` comes with a model updated in place
     (render_model), whose records already carry the markup they may keep."""
     files = {} if files is None else files
-    chart_keys = {c.id: chart_key(c)
-                  for c in getattr(charts, "charts", [])} if memo is not None else {}
-    writer = PageWriter(model, env, files, memo, fingerprint, chart_keys)
+    made = chart_keys(charts, last[0] if last is not None else None) if memo is not None else {}
+    keys = {chart_id: key for chart_id, (_, key) in made.items()}
+    writer = PageWriter(model, env, files, memo, fingerprint, keys)
     if last is not None and memo is not None:
-        infos = chart_infos(charts, chart_keys)
+        infos = chart_infos(charts, keys)
         writer.scope = edit_scope(last[0], memo, fingerprint, model, infos,
                                   group_members(model), before)
         if writer.scope is not None and last[0] is not None and before is None:
             writer.carry_components(last[0].model, writer.scope)
-        last[0] = LastRender(model, fingerprint, infos)
+        last[0] = LastRender(model, fingerprint, infos, chart_keys=made)
     if writer.scope is None:
         writer.reuse_components()
     index = ChartIndex(charts)

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from site_gen.memo import Memo
+from site_gen.memo import Memo, chart_key
 from site_gen.site_model import Entry, SiteModel
 from site_gen.views import group_members
 
@@ -42,6 +42,9 @@ class LastRender:
     fingerprint: str
     charts: list[ChartInfo]
     memo: Memo | None = None  # the memo of the build after it; set once the build succeeded
+    # Each chart's key by id, with the chart it was made from: a chart stage that keeps a
+    # chart hands out the same (frozen) object again, whose key needs no second digest.
+    chart_keys: dict[str, tuple[Any, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -119,6 +122,17 @@ def page_holders(model: SiteModel, cards: set[Key], groups: dict[str, list[Entry
         slug = entry.fields.get("group") if collection == "figures" else None
         if slug:
             found.update(_key(member) for member in groups.get(str(slug), []))
+    return found
+
+
+def chart_keys(charts: Any, last: LastRender | None) -> dict[str, tuple[Any, str]]:
+    """Each chart's key (memo.chart_key) by id, with the chart, reusing the last render's for
+    the very same chart objects."""
+    known = last.chart_keys if last is not None else {}
+    found: dict[str, tuple[Any, str]] = {}
+    for chart in getattr(charts, "charts", []):
+        hit = known.get(chart.id)
+        found[chart.id] = hit if hit is not None and hit[0] is chart else (chart, chart_key(chart))
     return found
 
 

@@ -228,3 +228,23 @@ def test_a_build_failing_after_the_model_was_updated(
     clean = check(lambda: None, scoped=False)  # the same edit, tried again
     assert f"events/{field(event, 'id')}/" not in page(clean, "actors", dropped)
     check(lambda: set_field(event, "title", '"After a failure"'))
+
+
+def test_a_chart_key_is_reused_only_for_the_very_same_chart() -> None:
+    from types import SimpleNamespace
+
+    from site_gen.memo import chart_key
+    from site_gen.render_scope import LastRender, chart_keys
+    from site_gen.site_model import SiteModel
+
+    def chart(rows: tuple[dict[str, int], ...]) -> SimpleNamespace:
+        return SimpleNamespace(id="c1", title="T", alt="A", note="", spec_path="s.json",
+                               rows=rows)
+
+    kept = chart(({"x": 1},))
+    first = chart_keys(SimpleNamespace(charts=[kept]), None)
+    last = LastRender(SiteModel(None, None, {}, {}), "", [], chart_keys=first)  # type: ignore[arg-type]
+    assert chart_keys(SimpleNamespace(charts=[kept]), last)["c1"] is first["c1"]
+    other = chart(({"x": 2},))
+    again = chart_keys(SimpleNamespace(charts=[other]), last)["c1"]
+    assert again == (other, chart_key(other)) and again[1] != first["c1"][1]

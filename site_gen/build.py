@@ -28,7 +28,9 @@ from site_gen.chart_output import Drawing
 from site_gen.dataset import DataCache, publish_data
 from site_gen.memo import Memo, content_fingerprint, digest, site_fingerprint
 from site_gen.problems import ProblemsFound
-from site_gen.render import render_site, site_model
+from site_gen.render import render_site
+from site_gen.render_model import next_model
+from site_gen.render_scope import LastRender
 from site_gen.search import SearchCache, build_search
 from site_gen.theme import assets, make_env
 from site_gen.validate import GatherCache, gather
@@ -96,6 +98,8 @@ class Builder:
         # The compiled templates, kept while the site fingerprint (templates included) holds.
         self.env: tuple[str, Environment] | None = None
         self.charts = ChartMemo() if long_lived else None  # charts by what each plots
+        # The last render's model, for the next to find the record pages an edit reaches.
+        self.last_render: list[LastRender | None] | None = [None] if long_lived else None
 
     def build(self, progress: Callable[[str], None] | None = None) -> BuildResult:
         """Build the site; raise ProblemsFound and write nothing on error."""
@@ -160,8 +164,10 @@ class Builder:
         with Staging(out, build_id) as files:
             say("render")
             with _timed(timings, "render"):
-                model = site_model(gathered)
-                render_site(gathered, charts, env, model, memo, fingerprint, files)
+                last = self.last_render[0] if self.last_render is not None else None
+                model, before = next_model(gathered, last, memo, fingerprint)
+                render_site(gathered, charts, env, model, memo, fingerprint, files,
+                            self.last_render, before)
             # Made from the whole fact base whenever any input changed (an unchanged input
             # never gets this far); each keeps its own caches of what an edit leaves alone.
             groups: dict[str, list[str]] = {}
@@ -180,6 +186,8 @@ class Builder:
             with _timed(timings, "write"):
                 stats = files.commit(memo.kept)
         self.state = BuildState(build_id, inputs, state.gather, memo.next(), groups)
+        if self.last_render is not None and self.last_render[0] is not None:
+            self.last_render[0].memo = self.state.memo  # usable by the build after this one
         return BuildResult(out, gathered.records.count(), len(files) + len(memo.kept), stats,
                            timings)
 

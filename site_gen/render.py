@@ -13,6 +13,7 @@ from site_gen.memo import Memo
 from site_gen.render_errors import template_problems
 from site_gen.render_feeds import render_feeds
 from site_gen.render_pages import render_pages
+from site_gen.render_scope import Before, LastRender
 from site_gen.site_model import SiteModel, build_model
 from site_gen.validate import Gathered
 
@@ -28,16 +29,20 @@ def site_model(gathered: Gathered) -> SiteModel:
 def render_site(gathered: Gathered, charts: Any, env: Environment,
                 model: SiteModel | None = None, memo: Memo | None = None,
                 fingerprint: str = "",
-                files: MutableMapping[str, bytes] | None = None) -> MutableMapping[str, bytes]:
+                files: MutableMapping[str, bytes] | None = None,
+                last: list[LastRender | None] | None = None,
+                before: Before | None = None) -> MutableMapping[str, bytes]:
     """Every page of the site (HTML, record JSON, feed, sitemap, robots, 404) by output path,
     put into `files` (empty until now; it may write each page to disk as it comes and keep
     only the paths) or a new dict.
 
-    With a memo, pages made from unchanged inputs are left out and listed in `memo.kept`."""
+    With a memo, pages made from unchanged inputs are left out and listed in `memo.kept`;
+    `last` lets a long-lived builder walk only the record pages an edit reaches (`before`:
+    what its model showed before render_model updated it in place)."""
     model = model or site_model(gathered)
     # Rendering allocates much and frees little: keep the collector off the model's objects.
     with collector.frozen(), template_problems(gathered.project):
-        files = render_pages(model, charts, env, memo, fingerprint, files)
+        files = render_pages(model, charts, env, memo, fingerprint, files, last, before)
         pages = sorted([*files, *(memo.kept if memo is not None else ())])
         files.update(render_feeds(model, env, pages, gathered.built))
     log.info("rendered %d files for %d records", len(files), model.count())

@@ -12,8 +12,16 @@ from typing import Any
 from jinja2 import Environment, Template
 
 from site_gen.jsonld import record_json, record_ld
-from site_gen.memo import Memo, chart_key, digest, entry_key
+from site_gen.memo import Memo, digest, entry_key
 from site_gen.render_fork import in_two
+from site_gen.render_scope import (
+    Before,
+    LastRender,
+    Scope,
+    chart_infos,
+    chart_keys,
+    edit_scope,
+)
 from site_gen.site_model import Entry, SiteModel, unique
 from site_gen.theme import base_context
 from site_gen.views import (
@@ -60,6 +68,8 @@ class PageWriter:
         self._near_cache: dict[int, frozenset[int]] = {}
         self._signatures: dict[int, int] = {}
         self._card_keys: dict[int, str] = {}
+        # With a scope, only its records' pages are walked; the rest keep their last keys.
+        self.scope: Scope | None = None
 
     def template(self, name: str) -> Template:
         if name not in self._templates:
@@ -107,9 +117,20 @@ class PageWriter:
                     if found is not None:
                         entry.rendered = found
 
+    def carry_components(self, last: SiteModel, scope: Scope) -> None:
+        """Give each record outside the scope's cards the component markup of the same
+        record in the last render: its card shows the same records as then."""
+        for collection, members in self.model.entries.items():
+            before = last.entries.get(collection, {})
+            for record_id, entry in members.items():
+                old = before.get(record_id)
+                if old is not None and (collection, record_id) not in scope.cards:
+                    entry.rendered = old.rendered
+
     def keep_components(self) -> None:
-        """Leave this render's component markup in the memo, for the next render."""
-        if self.memo is None:
+        """Leave this render's component markup in the memo, for the next render (a scoped
+        render leaves the last full one's: its keys name the content, so none goes stale)."""
+        if self.memo is None or self.scope is not None:
             return
         self.memo.components = {self._card_key(entry): entry.rendered
                                 for members in self.model.ordered.values()
@@ -147,6 +168,27 @@ class PageWriter:
             signature = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big")
             self._signatures[id(entry)] = signature
         return signature
+
+    def keep_outside(self, items: list[tuple[str, Entry]], scope: Scope
+                     ) -> list[tuple[str, Entry]]:
+        """Keep the last build's page and JSON of each record outside the scope's pages,
+        under their last keys (Memo.keep with the key it had); the items left to make."""
+        assert self.memo is not None
+        previous, current, kept = self.memo.previous, self.memo.current, self.memo.kept
+        pages = scope.pages
+        rest = []
+        for item in items:
+            entry = item[1]
+            if (entry.collection, entry.id) not in pages:
+                page, data = entry.path + "index.html", entry.json_path
+                page_key, data_key = previous.get(page), previous.get(data)
+                if page_key is not None and data_key is not None:
+                    current[page], current[data] = page_key, data_key
+                    kept.add(page)
+                    kept.add(data)
+                    continue
+            rest.append(item)
+        return rest
 
     def page(self, path: str, template: str, shown: list[str] | None = None,
              **context: Any) -> None:
@@ -199,6 +241,8 @@ def record_pages(writer: PageWriter, charts: ChartIndex) -> None:
 
     items = [(template, entry) for collection, template in RECORD_TEMPLATES.items()
              for entry in model.ordered[collection]]
+    if writer.scope is not None:
+        items = writer.keep_outside(items, writer.scope)
     in_two(items, make, writer.files, memo)
 
 
@@ -224,17 +268,30 @@ def _refs(entry: Entry) -> list[Entry]:
 
 def render_pages(model: SiteModel, charts: Any, env: Environment, memo: Memo | None = None,
                  fingerprint: str = "",
-                 files: MutableMapping[str, bytes] | None = None) -> MutableMapping[str, bytes]:
+                 files: MutableMapping[str, bytes] | None = None,
+                 last: list[LastRender | None] | None = None,
+                 before: Before | None = None) -> MutableMapping[str, bytes]:
     """Every HTML page of the site and every record's JSON, keyed by output path, put into
     `files` (which may write each to disk as it comes) or a new dict.
 
     With a memo, pages whose inputs are unchanged are left out of the result and listed in
-    `memo.kept`."""
+    `memo.kept`. With `last` (a one-item list: the last render of a long-lived builder, or
+    None), only the record pages an edit can reach are walked (render_scope), and the item
+    is replaced by this render, for the next; `before` comes with a model updated in place
+    (render_model), whose records already carry the markup they may keep."""
     files = {} if files is None else files
-    chart_keys = {c.id: chart_key(c)
-                  for c in getattr(charts, "charts", [])} if memo is not None else {}
-    writer = PageWriter(model, env, files, memo, fingerprint, chart_keys)
-    writer.reuse_components()
+    made = chart_keys(charts, last[0] if last is not None else None) if memo is not None else {}
+    keys = {chart_id: key for chart_id, (_, key) in made.items()}
+    writer = PageWriter(model, env, files, memo, fingerprint, keys)
+    if last is not None and memo is not None:
+        infos = chart_infos(charts, keys)
+        writer.scope = edit_scope(last[0], memo, fingerprint, model, infos,
+                                  group_members(model), before)
+        if writer.scope is not None and last[0] is not None and before is None:
+            writer.carry_components(last[0].model, writer.scope)
+        last[0] = LastRender(model, fingerprint, infos, chart_keys=made)
+    if writer.scope is None:
+        writer.reuse_components()
     index = ChartIndex(charts)
     for group in PAGE_GROUPS:
         group(writer, index)

@@ -99,6 +99,9 @@ class SiteModel:
     catalog: Catalog
     entries: dict[str, dict[str, Entry]]
     ordered: dict[str, list[Entry]]
+    # Names of records that no record has (a valid fact base has none); while there are any,
+    # a record added later may be what one names, so the model is not updated in place.
+    missing: int = 0
 
     def get(self, collection: str, record_id: Any) -> Entry | None:
         if not isinstance(record_id, str):
@@ -123,6 +126,54 @@ def build_model(tables: dict[str, Table], catalog: Catalog, config: SiteConfig) 
         return _build_model(tables, catalog, config)
 
 
+def make_entry(collection: str, row: dict[str, Any], record: Any, links: list[Any],
+               config: SiteConfig) -> Entry:
+    """One record's entry, without its references resolved."""
+    fields = dict(row)
+    for link in links:
+        items = record.fields.get(link.field)
+        fields[link.field] = list(items) if isinstance(items, list) else []
+    entry = Entry(collection, str(row["id"]), fields)
+    entry.version = record.version
+    entry.label = entry_label(collection, fields, config)
+    return entry
+
+
+def reference_fields(catalog: Catalog, collection: str, entries: dict[str, Any]
+                     ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """A collection's fields that name one record and fields that list records, with the
+    collection each points to."""
+    scalar = [(f.name, f.reference) for f in catalog.main(collection).fields
+              if f.reference in entries and not f.derived]
+    listed = [(link.field, link.reference) for link in catalog.links_of(collection)
+              if link.reference in entries]
+    return scalar, listed
+
+
+def resolve(entry: Entry, scalar: list[tuple[str, str]], listed: list[tuple[str, str]],
+            entries: dict[str, dict[str, Entry]]) -> tuple[list[tuple[str, Entry]], int]:
+    """Set the entry's references; the (field, record) backlinks to add, each record once per
+    field, and how many names found no record."""
+    backlinks: list[tuple[str, Entry]] = []
+    missing = 0
+    for name, target in scalar:
+        value = entry.fields.get(name)
+        found = entries[target].get(value) if isinstance(value, str) else None
+        entry.ref[name] = found
+        if found is not None:
+            backlinks.append((name, found))
+        elif isinstance(value, str):
+            missing += 1
+    for name, target in listed:
+        items = entry.fields.get(name, [])
+        found_all = [entries[target][item] for item in items
+                     if isinstance(item, str) and item in entries[target]]
+        entry.ref[name] = found_all
+        missing += sum(1 for item in items if isinstance(item, str)) - len(found_all)
+        backlinks.extend((name, found) for found in unique(found_all))
+    return backlinks, missing
+
+
 def _build_model(tables: dict[str, Table], catalog: Catalog, config: SiteConfig) -> SiteModel:
     entries: dict[str, dict[str, Entry]] = {}
     for collection in COLLECTIONS:
@@ -130,35 +181,19 @@ def _build_model(tables: dict[str, Table], catalog: Catalog, config: SiteConfig)
         members: dict[str, Entry] = {}
         table = tables[collection]
         for row, (record, _) in zip(table.rows, table.origins, strict=True):
-            fields = dict(row)
-            for link in links:
-                items = record.fields.get(link.field)
-                fields[link.field] = list(items) if isinstance(items, list) else []
-            entry = Entry(collection, str(row["id"]), fields)
-            entry.version = record.version
-            entry.label = entry_label(collection, fields, config)
+            entry = make_entry(collection, row, record, links, config)
             members[entry.id] = entry
         entries[collection] = members
 
     # Walking each collection in its own order appends every backlink list already sorted
     # (the sort keys end with the id, so the order is total).
     ordered = {c: sorted(members.values(), key=SORT_KEYS[c]) for c, members in entries.items()}
+    missing = 0
     for collection in COLLECTIONS:
-        scalar = [(f.name, f.reference) for f in catalog.main(collection).fields
-                  if f.reference in entries and not f.derived]
-        listed = [(link.field, link.reference) for link in catalog.links_of(collection)
-                  if link.reference in entries]
+        scalar, listed = reference_fields(catalog, collection, entries)
         for entry in ordered[collection]:
-            for name, target in scalar:
-                value = entry.fields.get(name)
-                found = entries[target].get(value) if isinstance(value, str) else None
-                entry.ref[name] = found
-                if found is not None:
-                    found.back.setdefault((collection, name), []).append(entry)
-            for name, target in listed:
-                found_all = [entries[target][item] for item in entry.fields.get(name, [])
-                             if isinstance(item, str) and item in entries[target]]
-                entry.ref[name] = found_all
-                for found in unique(found_all):
-                    found.back.setdefault((collection, name), []).append(entry)
-    return SiteModel(config, catalog, entries, ordered)
+            backlinks, unfound = resolve(entry, scalar, listed, entries)
+            missing += unfound
+            for name, found in backlinks:
+                found.back.setdefault((collection, name), []).append(entry)
+    return SiteModel(config, catalog, entries, ordered, missing)

@@ -28,7 +28,7 @@ from site_gen.chart_output import Drawing
 from site_gen.dataset import DataCache, publish_data
 from site_gen.memo import Memo, content_fingerprint, digest, site_fingerprint
 from site_gen.problems import ProblemsFound
-from site_gen.render import render_site
+from site_gen.render import release_cards, render_site
 from site_gen.render_model import next_model
 from site_gen.render_scope import LastRender
 from site_gen.search import SearchCache, build_search
@@ -168,6 +168,8 @@ class Builder:
                 model, before = next_model(gathered, last, memo, fingerprint)
                 render_site(gathered, charts, env, model, memo, fingerprint, files,
                             self.last_render, before)
+                if not self.long_lived:  # saved state never holds the cards
+                    release_cards(model, memo)
             # Made from the whole fact base whenever any input changed (an unchanged input
             # never gets this far); each keeps its own caches of what an edit leaves alone.
             groups: dict[str, list[str]] = {}

@@ -149,3 +149,27 @@ def test_a_changed_site_fingerprint_renders_every_component_again(tmp_path: Path
     render_site(gather(project), StandInCharts(), make_env(project), after, memo, "two")
     talks = after.entries["events"]["talks"]
     assert talks.rendered and talks.rendered is not before.entries["events"]["talks"].rendered
+
+
+@pytest.mark.parametrize("long_lived", [False, True])
+def test_only_a_long_lived_builder_carries_the_cards_past_render(
+        golden_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        long_lived: bool) -> None:
+    """A one-off build frees every record's cards before the data and search stages; a
+    long-lived one keeps them for its next render."""
+    import site_gen.build as build_module
+
+    cards: list[int] = []
+    search = build_module.build_search
+
+    def counting(model: SiteModel, *args: object) -> dict[str, bytes]:
+        cards.append(sum(len(entry.rendered) + len(entry.links)
+                         for members in model.ordered.values() for entry in members))
+        return search(model, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_module, "build_search", counting)
+    builder = build_module.Builder(golden_project, tmp_path / "out", long_lived=long_lived)
+    builder.build()
+    assert len(cards) == 1
+    assert (cards[0] > 0) is long_lived
+    assert bool(builder.state.memo.components) is long_lived

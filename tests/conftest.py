@@ -58,6 +58,15 @@ def make_project(
     return project
 
 
+def templates_project(tmp_path: Path, templates: Mapping[str, str]) -> Path:
+    """A project folder (tmp_path) holding only its own `templates/`, for make_env."""
+    for name, text in templates.items():
+        path = tmp_path / "templates" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return tmp_path
+
+
 def run_cli(*args: str) -> Result:
     """Run `site-gen ARGS` in this process, the way a user would on a terminal."""
     return CliRunner().invoke(main, list(args))

@@ -9,18 +9,11 @@ from pathlib import Path
 
 import jinja2
 import pytest
+from conftest import templates_project
 from golden.support import SITE
 
 from site_gen.config import SiteConfig, read_config
 from site_gen.theme import base_context, make_env
-
-
-def _project(tmp_path: Path, templates: dict[str, str]) -> Path:
-    for name, text in templates.items():
-        path = tmp_path / "templates" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return tmp_path
 
 
 def _page(env: jinja2.Environment, site: SiteConfig, path: str) -> str:
@@ -40,7 +33,7 @@ def site() -> SiteConfig:
     ("404.html", None), ("codebook/index.html", None)])
 def test_the_navigation_marks_the_page_s_section(tmp_path: Path, site: SiteConfig, path: str,
                                                  current: str | None) -> None:
-    env = make_env(_project(tmp_path, {}))
+    env = make_env(templates_project(tmp_path, {}))
     for _ in range(2):  # the second page of a kind comes from the cache
         html = _page(env, site, path)
         marked = re.findall(r'<a href="([^"]*)" aria-current="page">', html)
@@ -50,7 +43,7 @@ def test_the_navigation_marks_the_page_s_section(tmp_path: Path, site: SiteConfi
 
 def test_pages_at_other_depths_or_of_another_site_get_their_own_chrome(
         tmp_path: Path, site: SiteConfig) -> None:
-    env = make_env(_project(tmp_path, {}))
+    env = make_env(templates_project(tmp_path, {}))
     deep = _page(env, site, "events/kyiv-strike/index.html")
     assert 'href="../../data/">download the data' in deep
     assert 'href="../data/">download the data' in _page(env, site, "events/index.html")
@@ -62,14 +55,14 @@ def test_pages_at_other_depths_or_of_another_site_get_their_own_chrome(
 
 def test_a_projects_header_overrides_the_default(tmp_path: Path, site: SiteConfig) -> None:
     header = "<header>{{ site.title }} {{ root }} {{ current }}</header>\n"
-    env = make_env(_project(tmp_path, {"includes/site_header.html": header}))
+    env = make_env(templates_project(tmp_path, {"includes/site_header.html": header}))
     html = _page(env, site, "events/kyiv-strike/index.html")
     assert f"<header>{site.title} ../../ events</header>\n<main" in html
 
 
 def test_an_include_rendered_once_cannot_show_a_value_of_one_page(
         tmp_path: Path, site: SiteConfig) -> None:
-    env = make_env(_project(tmp_path, {
+    env = make_env(templates_project(tmp_path, {
         "includes/site_footer.html": "<footer>{{ path }}</footer>\n"}))
     with pytest.raises(jinja2.UndefinedError):
         _page(env, site, "events/kyiv-strike/index.html")
@@ -77,7 +70,7 @@ def test_an_include_rendered_once_cannot_show_a_value_of_one_page(
 
 def test_the_cache_keeps_one_chrome_per_depth_across_builds(tmp_path: Path,
                                                             site: SiteConfig) -> None:
-    env = make_env(_project(tmp_path, {}))
+    env = make_env(templates_project(tmp_path, {}))
     fragment = env.filters["fragment"]
     cells = {id(c.cell_contents): c.cell_contents for c in fragment.__closure__ or ()}
     cache = next(v for v in cells.values() if isinstance(v, dict))

@@ -6,29 +6,22 @@ from pathlib import Path
 
 import jinja2
 import pytest
+from conftest import templates_project
 from markupsafe import Markup, escape
 
 from site_gen.jinja_env import output_escape
 from site_gen.theme import make_env
 
 
-def _project(tmp_path: Path, templates: dict[str, str]) -> Path:
-    for name, text in templates.items():
-        path = tmp_path / "templates" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return tmp_path
-
-
 def test_a_template_is_compiled_once_and_found_again(tmp_path: Path) -> None:
-    env = make_env(_project(tmp_path, {}))
+    env = make_env(templates_project(tmp_path, {}))
     first = env.get_template("includes/status.html")
     assert env.get_template("includes/status.html") is first
     assert env.get_template("includes/status.html", "event.html") is first
 
 
 def test_a_projects_include_overrides_the_default_in_every_page(tmp_path: Path) -> None:
-    env = make_env(_project(tmp_path, {"includes/status.html": "[{{ event.status }}]"}))
+    env = make_env(templates_project(tmp_path, {"includes/status.html": "[{{ event.status }}]"}))
 
     class Event:
         status = "claimed"
@@ -39,7 +32,7 @@ def test_a_projects_include_overrides_the_default_in_every_page(tmp_path: Path) 
 
 
 def test_a_missing_template_fails_every_time(tmp_path: Path) -> None:
-    env = make_env(_project(tmp_path, {}))
+    env = make_env(templates_project(tmp_path, {}))
     for _ in range(2):
         with pytest.raises(jinja2.TemplateNotFound):
             env.get_template("includes/nothing.html")
@@ -47,7 +40,7 @@ def test_a_missing_template_fails_every_time(tmp_path: Path) -> None:
 
 def test_templates_see_the_environments_globals_and_the_page_sees_its_own(
         tmp_path: Path) -> None:
-    env = make_env(_project(tmp_path, {"includes/count.html": "{{ range(n)|list }}"}))
+    env = make_env(templates_project(tmp_path, {"includes/count.html": "{{ range(n)|list }}"}))
     page = env.from_string('{% include "includes/count.html" %}')
     assert page.render(n=3) == "[0, 1, 2]"
     assert page.render(n=1) == "[0]"
@@ -72,7 +65,7 @@ def test_output_escapes_exactly_as_markupsafe(value: object) -> None:
 
 
 def test_every_output_of_a_template_is_escaped(tmp_path: Path) -> None:
-    env = make_env(_project(tmp_path, {}))
+    env = make_env(templates_project(tmp_path, {}))
     page = env.from_string('<p title="{{ a }}">{{ b }}{{ c }}{{ d|safe }}</p>')
     html = page.render(a='"><script>', b=Tag("<i>"), c=Markup("<b>ok</b>"), d="<u>")
     assert html == '<p title="&#34;&gt;&lt;script&gt;">&lt;i&gt;<b>ok</b><u></p>'
@@ -82,7 +75,7 @@ def test_every_output_of_a_template_is_escaped(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["page.html", "feed.xml", "robots.txt", "notes.md", "raw"])
 def test_every_template_autoescapes_whatever_its_name(tmp_path: Path, name: str) -> None:
-    env = make_env(_project(tmp_path, {name: "{{ v }}"}))
+    env = make_env(templates_project(tmp_path, {name: "{{ v }}"}))
     assert env.get_template(name).render(v="<a&b>") == "&lt;a&amp;b&gt;"
     assert env.from_string("{{ v }}").render(v="<") == "&lt;"
 
@@ -105,7 +98,7 @@ class Mapping(dict):  # type: ignore[type-arg]
     (Record(), "title"), (Record(), "summary"), ([1, 2], "count"), ("text", "upper"),
     (None, "x")])
 def test_attribute_lookup_is_jinjas(tmp_path: Path, obj: object, attribute: str) -> None:
-    env = make_env(_project(tmp_path, {}))
+    env = make_env(templates_project(tmp_path, {}))
     expected = jinja2.Environment(undefined=jinja2.StrictUndefined).getattr(obj, attribute)
     found = env.getattr(obj, attribute)
     if isinstance(expected, jinja2.Undefined):
@@ -117,7 +110,7 @@ def test_attribute_lookup_is_jinjas(tmp_path: Path, obj: object, attribute: str)
 
 
 def test_a_records_references_read_as_attributes(tmp_path: Path) -> None:
-    env = make_env(_project(tmp_path, {}))
+    env = make_env(templates_project(tmp_path, {}))
     page = env.from_string("{{ ref.places|join(',') }}|{{ ref.items()|list|length }}")
     assert page.render(ref={"places": ["a", "b"]}) == "a,b|1"
     with pytest.raises(jinja2.UndefinedError):

@@ -153,9 +153,9 @@ class PageWriter:
             for collection, field_name in CARD_BACKLINKS.get(entry.collection, ()):
                 for later in entry.cited_by(collection, field_name):
                     found[id(later)] = later
-            for second in _refs(entry):
+            for second in entry.referenced():
                 found[id(second)] = second
-                for third in _refs(second):
+                for third in second.referenced():
                     found[id(third)] = third
             cached = frozenset(self._signature(e) for e in found.values())
             self._near_cache[id(entry)] = cached
@@ -254,16 +254,6 @@ def site_pages(writer: PageWriter, charts: ChartIndex) -> None:
 
 PAGE_GROUPS: tuple[Callable[[PageWriter, ChartIndex], None], ...] = (
     site_pages, collection_pages, record_pages)
-
-
-def _refs(entry: Entry) -> list[Entry]:
-    found: list[Entry] = []
-    for value in entry.ref.values():
-        if isinstance(value, Entry):
-            found.append(value)
-        elif isinstance(value, list):
-            found.extend(value)
-    return found
 
 
 def render_pages(model: SiteModel, charts: Any, env: Environment, memo: Memo | None = None,

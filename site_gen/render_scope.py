@@ -80,14 +80,6 @@ def changed_records(old: SiteModel, new: SiteModel) -> set[Key]:
     return found
 
 
-def _refs(entry: Entry) -> Iterable[Entry]:
-    for value in entry.ref.values():
-        if isinstance(value, Entry):
-            yield value
-        elif isinstance(value, list):
-            yield from value
-
-
 def _backs(entry: Entry) -> Iterable[Entry]:
     for members in entry.back.values():
         yield from members
@@ -118,7 +110,7 @@ def page_holders(model: SiteModel, cards: set[Key], groups: dict[str, list[Entry
         if entry is None:
             continue
         found.add((collection, record_id))
-        found.update(_key(target) for target in _refs(entry))
+        found.update(_key(target) for target in entry.referenced())
         slug = entry.fields.get("group") if collection == "figures" else None
         if slug:
             found.update(_key(member) for member in groups.get(str(slug), []))

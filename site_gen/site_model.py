@@ -50,6 +50,16 @@ class Entry:
     def __repr__(self) -> str:
         return f"Entry({self.collection}/{self.id})"
 
+    def referenced(self) -> list[Entry]:
+        """The records this one names, field by field (a record named twice comes twice)."""
+        found: list[Entry] = []
+        for value in self.ref.values():
+            if isinstance(value, Entry):
+                found.append(value)
+            elif isinstance(value, list):
+                found.extend(value)
+        return found
+
     def cited_by(self, collection: str, field_name: str) -> list[Entry]:
         """Records of `collection` whose `field_name` points at this record, in order."""
         return self.back.get((collection, field_name), [])

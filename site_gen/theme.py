@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ from markupsafe import Markup
 
 from site_gen import filters
 from site_gen.jinja_env import BuildEnvironment
+from site_gen.jsonld import ENCODE
 from site_gen.schemas import DEFAULTS
 
 DEFAULT_TEMPLATES = DEFAULTS / "templates"
@@ -22,14 +22,9 @@ def template_dirs(project: Path) -> list[Path]:
     return [*dirs, DEFAULT_TEMPLATES]
 
 
-# json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")), without a
-# new encoder for each page.
-_ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
-
-
 def script_json(value: Any) -> Markup:
     """JSON safe inside <script>: no `</script>`, `<!--`, U+2028 or U+2029 can break out."""
-    text = _ENCODE(value)
+    text = ENCODE(value)
     text = (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
     return Markup(text)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -25,21 +24,17 @@ def _compact(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v not in (None, "", [], {})}
 
 
-# The short forms of a record that other records' JSON-LD embed, made once per record and
-# site however many records name it. They are shared between descriptions: never mutated.
-_SHORT: weakref.WeakKeyDictionary[Entry, tuple[SiteConfig, dict[str, dict[str, Any]]]] = (
-    weakref.WeakKeyDictionary())
-
-
 def _short(config: SiteConfig, entry: Entry, shape: str,
            make: Callable[[SiteConfig, Entry], dict[str, Any]]) -> dict[str, Any]:
-    hit = _SHORT.get(entry)
+    """A short form of a record that other records' JSON-LD embed, made once however many
+    records name it and kept with the record's other components (Entry.rendered), which are
+    dropped whenever what they show changes; made again for another site. Shared between
+    descriptions: never mutated."""
+    key = ("jsonld", shape)
+    hit = entry.rendered.get(key)
     if hit is None or hit[0] is not config:
-        hit = _SHORT[entry] = (config, {})
-    found = hit[1].get(shape)
-    if found is None:
-        found = hit[1][shape] = make(config, entry)
-    return found
+        hit = entry.rendered[key] = (config, make(config, entry))
+    return hit[1]
 
 
 def _make_thing(config: SiteConfig, entry: Entry) -> dict[str, Any]:
@@ -188,17 +183,16 @@ def _reference(entry: Entry) -> dict[str, str]:
             "path": entry.path, "json": entry.json_path}
 
 
-# Compact JSON with sorted keys, as every record file is written; one encoder for them all.
+# Compact JSON with sorted keys, as record files and data in pages are written; one encoder.
 ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
 TEXT = json.encoder.encode_basestring  # what ENCODE does with a str, without its checks
-# Each record's reference as JSON text, made once per build however many records name it.
-_REFERENCES: weakref.WeakKeyDictionary[Entry, str] = weakref.WeakKeyDictionary()
 
 
 def _reference_json(entry: Entry) -> str:
-    text = _REFERENCES.get(entry)
+    """A record's reference as JSON text, made once however many records name it."""
+    text = entry.rendered.get(("json", "reference"))
     if text is None:
-        text = _REFERENCES[entry] = ENCODE(_reference(entry))
+        text = entry.rendered[("json", "reference")] = ENCODE(_reference(entry))
     return text
 
 

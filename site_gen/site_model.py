@@ -42,7 +42,8 @@ class Entry:
         self.ref: dict[str, Any] = {}
         self.back: dict[tuple[str, str], list[Entry]] = {}
         self.links: dict[str, Any] = {}  # link markup by root prefix, made once per depth
-        self.rendered: dict[tuple[str, str], Any] = {}  # component markup by template, root
+        # Components made once per record: markup by (template, root), JSON by (kind, shape).
+        self.rendered: dict[tuple[str, str], Any] = {}
 
     def __getitem__(self, name: str) -> Any:
         return self.fields[name]

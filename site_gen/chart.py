@@ -85,6 +85,14 @@ def _make(plan: Plan, config: SiteConfig) -> Made:
     return Made(replace(draft, spec={}), spec, csv_bytes(draft.columns, draft.rows))
 
 
+def _chart(chart_id: str, draft: Draft) -> Chart:
+    base = f"charts/{chart_id}"
+    return Chart(id=chart_id, kind=draft.kind, title=draft.title, group=draft.group,
+                 metric=draft.metric, figure_ids=draft.figure_ids, alt=draft.alt,
+                 columns=draft.columns, rows=draft.rows, spec_path=f"{base}.vl.json",
+                 svg_path=f"{base}.svg", csv_path=f"{base}.csv", note=draft.note)
+
+
 def make_charts(tables: dict[str, Table], config: SiteConfig, cache_dir: Path,
                 drawing: Drawing | None = None, memo: ChartMemo | None = None,
                 site: str = "") -> Charts:
@@ -98,7 +106,9 @@ def make_charts(tables: dict[str, Table], config: SiteConfig, cache_dir: Path,
     specs: dict[str, bytes] = {}
     svg_paths: dict[str, str] = {}
     before = memo.start(site, config) if memo is not None else {}
+    shown = memo.charts if memo is not None else {}
     kept: dict[str, Made] = {}
+    kept_charts: dict[str, Chart] = {}
     taken: set[str] = set()
     remade = 0
     with debug_mode(False):
@@ -109,21 +119,18 @@ def make_charts(tables: dict[str, Table], config: SiteConfig, cache_dir: Path,
             made = before.get(key) if key is not None else None
             if made is None:
                 made, remade = _make(plan, config), remade + 1
+            chart = shown.get(key) if key is not None and made is before.get(key) else None
+            if chart is None or chart.id != chart_id:
+                chart = _chart(chart_id, made.draft)
             if key is not None:
-                kept[key] = made
-            draft, base = made.draft, f"charts/{chart_id}"
-            chart = Chart(
-                id=chart_id, kind=draft.kind, title=draft.title, group=draft.group,
-                metric=draft.metric, figure_ids=draft.figure_ids, alt=draft.alt,
-                columns=draft.columns, rows=draft.rows, spec_path=f"{base}.vl.json",
-                svg_path=f"{base}.svg", csv_path=f"{base}.csv", note=draft.note)
+                kept[key], kept_charts[key] = made, chart
             specs[chart.id] = made.spec
             svg_paths[chart.id] = chart.svg_path
             charts.charts.append(chart)
             charts.files[chart.spec_path] = made.spec
             charts.files[chart.csv_path] = made.csv
     if memo is not None:
-        memo.finish(kept, remade)
+        memo.finish(kept, remade, kept_charts)
     log.info("%d charts, %d made anew", len(charts.charts), remade)
     checked = memo.svgs if memo is not None else None
     if drawing is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 from site_gen.chart_style import Draft, Plan
 from site_gen.config import SiteConfig
@@ -33,17 +34,21 @@ class ChartMemo:
     made: dict[str, Made] = field(default_factory=dict)
     svgs: dict[bytes, bytes] = field(default_factory=dict)
     remade: int = 0  # how many charts the last build made anew rather than reused
+    # The chart each plan key gave the last build: when the same made chart comes under the
+    # same id again, the build hands out that very object, so pages keyed on it need no
+    # second digest of its rows (render_scope.chart_keys).
+    charts: dict[str, Any] = field(default_factory=dict)
 
     def start(self, site: str, config: SiteConfig) -> dict[str, Made]:
         """The charts made before under this site fingerprint and config (repr), else none."""
         salt = hashlib.sha256(f"{site}\x00{config!r}".encode("utf-8", "surrogatepass"))
         if salt.hexdigest() != self.salt:
-            self.salt, self.made = salt.hexdigest(), {}
+            self.salt, self.made, self.charts = salt.hexdigest(), {}, {}
         return self.made
 
-    def finish(self, made: dict[str, Made], remade: int) -> None:
+    def finish(self, made: dict[str, Made], remade: int, charts: dict[str, Any]) -> None:
         """Keep this build's charts only, so nothing outlives the inputs it came from."""
-        self.made, self.remade = made, remade
+        self.made, self.remade, self.charts = made, remade, charts
 
 
 def plan_key(plan: Plan) -> str | None:

@@ -102,6 +102,27 @@ def test_reused_charts_take_the_ids_of_a_clean_build(project: Path, cache: Path)
     same_as_fresh(after, project, cache)
 
 
+def test_a_chart_kept_under_its_id_is_the_same_object(project: Path, cache: Path) -> None:
+    """Pages are keyed on a chart's rows; the very object of the last build needs no second
+    digest of them (render_scope.chart_keys), so an unchanged chart must come back as it."""
+    memo = ChartMemo()
+    first = charts_of(project, cache, memo)
+    second = charts_of(project, cache, memo)
+    assert [c is d for c, d in zip(first.charts, second.charts, strict=True)] == [True] * CHARTS
+
+    edit(project / "content/figures/more.yaml", "group: hurt-x", "group: ukraine-refugees")
+    third = charts_of(project, cache, memo)
+    kept = {c.id: c for c in second.charts}
+    same = {c.id for c in third.charts if kept.get(c.id) is c}
+    # The refugees chart changed and hurt-x moved from id figures-hurt-x-2: both are new.
+    assert same == {c.id for c in third.charts} - {"figures-ukraine-refugees", "figures-hurt-x"}
+    same_as_fresh(third, project, cache)
+
+    fourth = charts_of(project, cache, memo, site="templates changed")
+    assert not any(c is d for c, d in zip(third.charts, fourth.charts, strict=True))
+    assert fourth.charts == third.charts
+
+
 def test_a_changed_site_or_config_remakes_every_chart(project: Path, cache: Path) -> None:
     memo = ChartMemo()
     charts_of(project, cache, memo)

@@ -6,7 +6,9 @@ Each record also gets its JSON twin at `<collection>/<id>.json`, linked from its
 from __future__ import annotations
 
 import hashlib
+import operator
 from collections.abc import Callable, MutableMapping
+from itertools import compress, repeat
 from typing import Any
 
 from jinja2 import Environment, Template
@@ -37,6 +39,11 @@ from site_gen.views import (
 RECORD_TEMPLATES = {"events": "event.html", "figures": "figure.html", "quotes": "quote.html",
                     "actors": "actor.html", "places": "place.html", "sources": "source.html"}
 
+
+_ENTRY = operator.itemgetter(1)
+_RECORD_KEY = operator.attrgetter("collection", "id")
+_PATH = operator.attrgetter("path")
+_JSON_PATH = operator.attrgetter("json_path")
 
 # Backlinks that a record's card shows wherever it appears (includes/figure_card.html lists
 # the figures that supersede a figure); a page showing the card depends on them too.
@@ -70,6 +77,8 @@ class PageWriter:
         self._card_keys: dict[int, str] = {}
         # With a scope, only its records' pages are walked; the rest keep their last keys.
         self.scope: Scope | None = None
+        # The figures of each group, worked out once per render for every page that needs it.
+        self.groups = group_members(model)
 
     def template(self, name: str) -> Template:
         if name not in self._templates:
@@ -172,23 +181,27 @@ class PageWriter:
     def keep_outside(self, items: list[tuple[str, Entry]], scope: Scope
                      ) -> list[tuple[str, Entry]]:
         """Keep the last build's page and JSON of each record outside the scope's pages,
-        under their last keys (Memo.keep with the key it had); the items left to make."""
+        under their last keys (Memo.keep with the key it had); the items left to make.
+
+        Every record is looked at on every edit, so this works list by list rather than
+        record by record."""
         assert self.memo is not None
         previous, current, kept = self.memo.previous, self.memo.current, self.memo.kept
-        pages = scope.pages
-        rest = []
-        for item in items:
-            entry = item[1]
-            if (entry.collection, entry.id) not in pages:
-                page, data = entry.path + "index.html", entry.json_path
-                page_key, data_key = previous.get(page), previous.get(data)
-                if page_key is not None and data_key is not None:
-                    current[page], current[data] = page_key, data_key
-                    kept.add(page)
-                    kept.add(data)
-                    continue
-            rest.append(item)
-        return rest
+        entries = list(map(_ENTRY, items))
+        inside = list(map(scope.pages.__contains__, map(_RECORD_KEY, entries)))
+        outside = list(compress(entries, map(operator.not_, inside)))
+        pages = list(map(operator.add, map(_PATH, outside), repeat("index.html")))
+        data = list(map(_JSON_PATH, outside))
+        page_keys = list(map(previous.get, pages))
+        data_keys = list(map(previous.get, data))
+        known = list(map(operator.and_, map(bool, page_keys), map(bool, data_keys)))
+        for found in (zip(pages, page_keys, strict=True), zip(data, data_keys, strict=True)):
+            current.update(compress(found, known))
+        kept.update(compress(pages, known))
+        kept.update(compress(data, known))
+        unknown = {id(entry) for entry in compress(outside, map(operator.not_, known))}
+        return [item for item, held in zip(items, inside, strict=True)
+                if held or id(item[1]) in unknown]
 
     def page(self, path: str, template: str, shown: list[str] | None = None,
              **context: Any) -> None:
@@ -223,7 +236,7 @@ def collection_pages(writer: PageWriter, charts: ChartIndex) -> None:
 def record_pages(writer: PageWriter, charts: ChartIndex) -> None:
     """A page and a JSON file per record; a cold build renders them in two processes."""
     model, config, memo = writer.model, writer.model.config, writer.memo
-    groups = group_members(model)
+    groups = writer.groups
 
     def make(item: tuple[str, Entry]) -> list[str]:
         template, entry = item
@@ -247,7 +260,8 @@ def record_pages(writer: PageWriter, charts: ChartIndex) -> None:
 
 
 def site_pages(writer: PageWriter, charts: ChartIndex) -> None:
-    writer.page("index.html", "home.html", **home_context(writer.model, charts))
+    writer.page("index.html", "home.html", **home_context(writer.model, charts,
+                                                             writer.groups))
     writer.page("timeline/index.html", "timeline.html", **timeline_context(writer.model))
     writer.page("search/index.html", "search.html")
 
@@ -276,7 +290,7 @@ def render_pages(model: SiteModel, charts: Any, env: Environment, memo: Memo | N
     if last is not None and memo is not None:
         infos = chart_infos(charts, keys)
         writer.scope = edit_scope(last[0], memo, fingerprint, model, infos,
-                                  group_members(model), before)
+                                  writer.groups, before)
         if writer.scope is not None and last[0] is not None and before is None:
             writer.carry_components(last[0].model, writer.scope)
         last[0] = LastRender(model, fingerprint, infos, chart_keys=made)

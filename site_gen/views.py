@@ -165,13 +165,16 @@ def headline(model: SiteModel, charts: ChartIndex,
     return result
 
 
-def home_context(model: SiteModel, charts: ChartIndex) -> dict[str, Any]:
+def home_context(model: SiteModel, charts: ChartIndex,
+                 groups: dict[str, list[Entry]] | None = None) -> dict[str, Any]:
+    """The home page's context; `groups` are group_members(model), when already known."""
     events = model.ordered["events"]
     return {
         "counts": [(c, COLLECTION_TITLES[c], len(model.entries[c])) for c in COLLECTION_TITLES],
         "date_range": date_range(events),
         "latest_events": list(reversed(events[-LATEST:])),
-        "headline": headline(model, charts, group_members(model)),
+        "headline": headline(model, charts,
+                             group_members(model) if groups is None else groups),
         "recent_quotes": list(reversed(model.ordered["quotes"][-LATEST:])),
     }
 

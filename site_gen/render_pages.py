@@ -44,12 +44,22 @@ _ENTRY = operator.itemgetter(1)
 _RECORD_KEY = operator.attrgetter("collection", "id")
 _PATH = operator.attrgetter("path")
 _JSON_PATH = operator.attrgetter("json_path")
+_VERSION = operator.attrgetter("version")
 
 # Backlinks that a record's card shows wherever it appears (includes/figure_card.html lists
 # the figures that supersede a figure); a page showing the card depends on them too.
 CARD_BACKLINKS: dict[str, tuple[tuple[str, str], ...]] = {
     "figures": (("figures", "supersedes"),),
 }
+
+
+def everything_key(model: SiteModel, fingerprint: str, chart_keys: dict[str, str]) -> str:
+    """The key of the pages about the whole fact base: the site, every chart and the version
+    of every record, by collection in page order. A version names the record's file bytes
+    and its place in the file, which give its id; made list by list, as every edit makes it."""
+    versions = [f"{collection}\x00" + "\x00".join(map(_VERSION, members))
+                for collection, members in model.ordered.items()]
+    return digest([fingerprint, *versions, *sorted(chart_keys.values())])
 
 
 class PageWriter:
@@ -68,9 +78,7 @@ class PageWriter:
         self.memo = memo
         self.fingerprint = fingerprint
         self.chart_keys = chart_keys or {}
-        self.everything = digest([fingerprint, *(entry_key(e) for members in
-                                                 model.ordered.values() for e in members),
-                                  *sorted(self.chart_keys.values())]) if memo else ""
+        self.everything = everything_key(model, fingerprint, self.chart_keys) if memo else ""
         self._templates: dict[str, Template] = {}
         self._near_cache: dict[int, frozenset[int]] = {}
         self._signatures: dict[int, int] = {}

@@ -29,12 +29,15 @@ def output_escape(value: Any) -> Any:
     Compiled templates call `escape` on every value they output and join the results as
     text. markupsafe's escape wraps each result in a new Markup through a Python-level
     constructor; for the join the escaped text itself is enough, and markup (the output of
-    the site's filters) is already escaped. Anything else goes through markupsafe."""
+    the site's filters) is already escaped. A plain number (counts: `|length`) has nothing to
+    escape. Anything else goes through markupsafe."""
     kind = type(value)
     if kind is str:
         return escape_text(value)
     if kind is Markup:
         return value
+    if kind is int or kind is float:
+        return str(value)
     return escape(value)
 
 

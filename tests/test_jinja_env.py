@@ -57,9 +57,17 @@ class Tag(str):
     """A str subclass: escaped like text, not passed through like markup."""
 
 
+class Count(int):
+    """An int subclass whose text needs escaping: not written as a plain number."""
+
+    def __str__(self) -> str:
+        return "<3>"
+
+
 @pytest.mark.parametrize("value", [
     "Kyiv</script><img src=x onerror=alert(1)>\"' & \u2028", "", "plain",
-    Markup("<em>safe</em> &amp;"), Html(), Tag("<i>"), 12, 2.5, None, True, ["<a>"]])
+    Markup("<em>safe</em> &amp;"), Html(), Tag("<i>"), 12, -7, 2.5, float("nan"), 10**30,
+    Count(3), None, True, ["<a>"]])
 def test_output_escapes_exactly_as_markupsafe(value: object) -> None:
     assert str(output_escape(value)) == str(escape(value))
 

@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from site_gen.config import SiteConfig
 from site_gen.filters import date_label, url_of
+from site_gen.memo import Memo, digest
 from site_gen.site_model import Entry, SiteModel
 from site_gen.theme import base_context
 
@@ -99,8 +100,12 @@ def entries_markup(config: SiteConfig, env: Environment, events: list[Entry],
 
 
 def render_feeds(model: SiteModel, env: Environment, pages: list[str],
-                 built: datetime) -> dict[str, bytes]:
-    """feed.xml, robots.txt, 404.html and, when the site has a base_url, sitemap.xml."""
+                 built: datetime, memo: Memo | None = None,
+                 fingerprint: str = "") -> dict[str, bytes]:
+    """feed.xml, robots.txt, 404.html and, when the site has a base_url, sitemap.xml.
+
+    With a memo, a sitemap of the same pages under the same site (`fingerprint`, which
+    holds the base URL and the templates) is left out and kept from the last build."""
     config = model.config
     files: dict[str, bytes] = {}
     events = list(reversed(model.ordered["events"]))
@@ -114,8 +119,11 @@ def render_feeds(model: SiteModel, env: Environment, pages: list[str],
     if config.base_url:
         html = sorted({*(p for p in pages if p.endswith(".html") and p != "404.html"),
                        *EXTRA_PAGES})
-        urls = [config.base_url + url_of(path) for path in html]
-        files["sitemap.xml"] = env.get_template("sitemap.xml").render(urls=urls).encode("utf-8")
+        key = "sitemap.xml:" + digest([fingerprint, "\n".join(html)])
+        if memo is None or not memo.keep("sitemap.xml", key):
+            urls = [config.base_url + url_of(path) for path in html]
+            files["sitemap.xml"] = env.get_template("sitemap.xml").render(
+                urls=urls).encode("utf-8")
         sitemap = config.base_url + "sitemap.xml"
     else:
         log.info("no base_url: sitemap.xml needs absolute URLs, so it is not written")

@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 from golden.support import EPOCH_ATOM, SITE, build_site, parse, read_tree, shared_cache
 
+from site_gen.memo import Memo
+from site_gen.render import site_model
+from site_gen.render_feeds import render_feeds
+from site_gen.theme import make_env
 from site_gen.validate import gather
 
 BASE_URL = "https://example.org/golden/"
@@ -232,3 +236,31 @@ def test_rendering_twice_gives_the_same_bytes(tmp_path: Path, site: dict[str, by
     again = read_tree(build_site(SITE, tmp_path / "out", shared_cache(tmp_path_factory)))
     assert again.keys() == site.keys()
     assert [p for p in site if site[p] != again[p]] == []
+
+
+def test_a_sitemap_of_the_same_pages_is_kept_from_the_last_build() -> None:
+    """Every edit renders the feeds, but the sitemap only changes with the list of pages (or
+    the site): otherwise it is left to the write stage to keep."""
+    gathered = gather(SITE)
+    model = site_model(gathered)
+    env = make_env(SITE)
+    pages = ["index.html", "events/index.html", "events/kyiv-strike/index.html"]
+
+    def feeds(memo: Memo, listed: list[str], site: str = "site") -> dict[str, bytes]:
+        return render_feeds(model, env, listed, gathered.built, memo, site)
+
+    first = Memo()
+    made = feeds(first, pages)
+    assert b"events/kyiv-strike/" in made["sitemap.xml"] and "sitemap.xml" not in first.kept
+    same = first.next()
+    again = feeds(same, [*pages, "events/kyiv-strike.json"])  # not a page
+    assert "sitemap.xml" not in again and "sitemap.xml" in same.kept
+    assert again["feed.xml"] == made["feed.xml"]
+    for changed, site in (([*pages, "quotes/index.html"], "site"), (pages[1:], "site"),
+                          (pages, "templates changed")):
+        memo = same.next()
+        remade = feeds(memo, changed, site)
+        assert "sitemap.xml" not in memo.kept
+        assert remade["sitemap.xml"] == render_feeds(model, env, changed,
+                                                     gathered.built)["sitemap.xml"]
+    assert b"quotes/" not in made["sitemap.xml"]

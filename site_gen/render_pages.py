@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import operator
 from collections.abc import Callable, MutableMapping
-from itertools import compress, repeat
 from typing import Any
 
 from jinja2 import Environment, Template
@@ -40,10 +39,6 @@ RECORD_TEMPLATES = {"events": "event.html", "figures": "figure.html", "quotes": 
                     "actors": "actor.html", "places": "place.html", "sources": "source.html"}
 
 
-_ENTRY = operator.itemgetter(1)
-_RECORD_KEY = operator.attrgetter("collection", "id")
-_PATH = operator.attrgetter("path")
-_JSON_PATH = operator.attrgetter("json_path")
 _VERSION = operator.attrgetter("version")
 
 # Backlinks that a record's card shows wherever it appears (includes/figure_card.html lists
@@ -87,6 +82,11 @@ class PageWriter:
         self.scope: Scope | None = None
         # The figures of each group, worked out once per render for every page that needs it.
         self.groups = group_members(model)
+        # In a long-lived builder: the key of each record's page and JSON, by path, for the
+        # next render (`last`), and the last render's (`last_records`), with a scope.
+        self.last: LastRender | None = None
+        self.records: dict[str, str] = {}
+        self.last_records: dict[str, str] = {}
 
     def template(self, name: str) -> Template:
         if name not in self._templates:
@@ -186,30 +186,28 @@ class PageWriter:
             self._signatures[id(entry)] = signature
         return signature
 
-    def keep_outside(self, items: list[tuple[str, Entry]], scope: Scope
-                     ) -> list[tuple[str, Entry]]:
+    def keep_outside(self, scope: Scope, last: dict[str, str]) -> list[tuple[str, Entry]]:
         """Keep the last build's page and JSON of each record outside the scope's pages,
-        under their last keys (Memo.keep with the key it had); the items left to make.
+        under their last keys (`last`, by path: Memo.keep with the key it had); the records
+        of the scope's pages, to make.
 
-        Every record is looked at on every edit, so this works list by list rather than
-        record by record."""
+        Every record is kept on every edit, so this works on the last render's keys as one
+        dict rather than record by record: at 10,000 records, reading a path off each
+        record alone took longer. A record outside the scope is in the last model too (one
+        added or removed is changed, so its pages are in the scope), under the same path."""
         assert self.memo is not None
-        previous, current, kept = self.memo.previous, self.memo.current, self.memo.kept
-        entries = list(map(_ENTRY, items))
-        inside = list(map(scope.pages.__contains__, map(_RECORD_KEY, entries)))
-        outside = list(compress(entries, map(operator.not_, inside)))
-        pages = list(map(operator.add, map(_PATH, outside), repeat("index.html")))
-        data = list(map(_JSON_PATH, outside))
-        page_keys = list(map(previous.get, pages))
-        data_keys = list(map(previous.get, data))
-        known = list(map(operator.and_, map(bool, page_keys), map(bool, data_keys)))
-        for found in (zip(pages, page_keys, strict=True), zip(data, data_keys, strict=True)):
-            current.update(compress(found, known))
-        kept.update(compress(pages, known))
-        kept.update(compress(data, known))
-        unknown = {id(entry) for entry in compress(outside, map(operator.not_, known))}
-        return [item for item, held in zip(items, inside, strict=True)
-                if held or id(item[1]) in unknown]
+        keys = dict(last)
+        items = []
+        for collection, record_id in sorted(scope.pages):
+            keys.pop(f"{collection}/{record_id}/index.html", None)
+            keys.pop(f"{collection}/{record_id}.json", None)
+            entry = self.model.entries.get(collection, {}).get(record_id)
+            if entry is not None:
+                items.append((RECORD_TEMPLATES[collection], entry))
+        self.memo.current.update(keys)
+        self.memo.kept.update(keys)
+        self.records = keys
+        return items
 
     def page(self, path: str, template: str, shown: list[str] | None = None,
              **context: Any) -> None:
@@ -260,11 +258,16 @@ def record_pages(writer: PageWriter, charts: ChartIndex) -> None:
             writer.files[entry.json_path] = record_json(config, entry)
         return [page, entry.json_path]
 
-    items = [(template, entry) for collection, template in RECORD_TEMPLATES.items()
-             for entry in model.ordered[collection]]
-    if writer.scope is not None:
-        items = writer.keep_outside(items, writer.scope)
+    if writer.scope is not None and writer.last_records:
+        items = writer.keep_outside(writer.scope, writer.last_records)
+    else:
+        items = [(template, entry) for collection, template in RECORD_TEMPLATES.items()
+                 for entry in model.ordered[collection]]
     in_two(items, make, writer.files, memo)
+    if memo is not None and writer.last is not None:  # a long-lived builder keeps them
+        current = memo.current
+        writer.records.update((path, current[path]) for _, entry in items
+                              for path in (f"{entry.path}index.html", entry.json_path))
 
 
 def site_pages(writer: PageWriter, charts: ChartIndex) -> None:
@@ -299,13 +302,17 @@ def render_pages(model: SiteModel, charts: Any, env: Environment, memo: Memo | N
         infos = chart_infos(charts, keys)
         writer.scope = edit_scope(last[0], memo, fingerprint, model, infos,
                                   writer.groups, before)
-        if writer.scope is not None and last[0] is not None and before is None:
-            writer.carry_components(last[0].model, writer.scope)
-        last[0] = LastRender(model, fingerprint, infos, chart_keys=made)
+        if writer.scope is not None and last[0] is not None:
+            writer.last_records = last[0].records
+            if before is None:
+                writer.carry_components(last[0].model, writer.scope)
+        last[0] = writer.last = LastRender(model, fingerprint, infos, chart_keys=made)
     if writer.scope is None:
         writer.reuse_components()
     index = ChartIndex(charts)
     for group in PAGE_GROUPS:
         group(writer, index)
+    if writer.last is not None:
+        writer.last.records = writer.records
     writer.keep_components()
     return files

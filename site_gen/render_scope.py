@@ -45,6 +45,9 @@ class LastRender:
     # Each chart's key by id, with the chart it was made from: a chart stage that keeps a
     # chart hands out the same (frozen) object again, whose key needs no second digest.
     chart_keys: dict[str, tuple[Any, str]] = field(default_factory=dict)
+    # The key of every record's page and JSON, by path: what the next render keeps, in one
+    # dict operation, for the records outside its scope.
+    records: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -72,8 +72,8 @@ def site_fingerprint(project: Path) -> str:
 
 
 def content_fingerprint(records: Records) -> str:
-    """The versions of all records: changes with any edit, addition or removal."""
-    return digest(sorted(records.files.values()) + sorted(records.files))
+    """The versions of all records: changes with any edit, addition, removal or move."""
+    return records.fingerprint
 
 
 @dataclass

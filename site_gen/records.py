@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from array import array
 from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import chain
 from typing import Any
 
 from site_gen.problems import Pos
@@ -72,6 +75,13 @@ class Records:
     by_collection: dict[str, list[Record]] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)  # project path -> content hash
     newest: float = 0.0  # newest modification time of the files, in seconds
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """The path and content hash of every record file (in the load's order, which the
+        paths decide) as one digest: it changes with any edit, addition, removal or move."""
+        joined = "\x00".join(chain.from_iterable(self.files.items()))
+        return hashlib.sha256(joined.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
     def of(self, collection: str) -> list[Record]:
         return self.by_collection.get(collection, [])

@@ -42,7 +42,8 @@ def render_site(gathered: Gathered, charts: Any, env: Environment,
     model = model or site_model(gathered)
     # Rendering allocates much and frees little: keep the collector off the model's objects.
     with collector.frozen(), template_problems(gathered.project):
-        files = render_pages(model, charts, env, memo, fingerprint, files, last, before)
+        files = render_pages(model, charts, env, memo, fingerprint, files, last, before,
+                             gathered.records.fingerprint)
         pages = sorted([*files, *(memo.kept if memo is not None else ())])
         files.update(render_feeds(model, env, pages, gathered.built, memo, fingerprint))
     log.info("rendered %d files for %d records", len(files), model.count())

@@ -48,12 +48,15 @@ CARD_BACKLINKS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
-def everything_key(model: SiteModel, fingerprint: str, chart_keys: dict[str, str]) -> str:
-    """The key of the pages about the whole fact base: the site, every chart and the version
-    of every record, by collection in page order. A version names the record's file bytes
-    and its place in the file, which give its id; made list by list, as every edit makes it."""
-    versions = [f"{collection}\x00" + "\x00".join(map(_VERSION, members))
-                for collection, members in model.ordered.items()]
+def everything_key(model: SiteModel, fingerprint: str, chart_keys: dict[str, str],
+                   content: str = "") -> str:
+    """The key of the pages about the whole fact base: the site, every chart and every
+    record. `content` is the records' fingerprint (Records.fingerprint: every record file's
+    path and bytes), when known; else the version of every record, by collection in page
+    order, stands for them (a version names the record's file bytes and its place there)."""
+    versions = [content] if content else [
+        f"{collection}\x00" + "\x00".join(map(_VERSION, members))
+        for collection, members in model.ordered.items()]
     return digest([fingerprint, *versions, *sorted(chart_keys.values())])
 
 
@@ -66,14 +69,15 @@ class PageWriter:
 
     def __init__(self, model: SiteModel, env: Environment, files: MutableMapping[str, bytes],
                  memo: Memo | None = None, fingerprint: str = "",
-                 chart_keys: dict[str, str] | None = None) -> None:
+                 chart_keys: dict[str, str] | None = None, content: str = "") -> None:
         self.model = model
         self.env = env
         self.files = files
         self.memo = memo
         self.fingerprint = fingerprint
         self.chart_keys = chart_keys or {}
-        self.everything = everything_key(model, fingerprint, self.chart_keys) if memo else ""
+        self.everything = everything_key(model, fingerprint, self.chart_keys,
+                                         content) if memo else ""
         self._templates: dict[str, Template] = {}
         self._near_cache: dict[int, frozenset[int]] = {}
         self._signatures: dict[int, int] = {}
@@ -285,7 +289,7 @@ def render_pages(model: SiteModel, charts: Any, env: Environment, memo: Memo | N
                  fingerprint: str = "",
                  files: MutableMapping[str, bytes] | None = None,
                  last: list[LastRender | None] | None = None,
-                 before: Before | None = None) -> MutableMapping[str, bytes]:
+                 before: Before | None = None, content: str = "") -> MutableMapping[str, bytes]:
     """Every HTML page of the site and every record's JSON, keyed by output path, put into
     `files` (which may write each to disk as it comes) or a new dict.
 
@@ -293,11 +297,12 @@ def render_pages(model: SiteModel, charts: Any, env: Environment, memo: Memo | N
     `memo.kept`. With `last` (a one-item list: the last render of a long-lived builder, or
     None), only the record pages an edit can reach are walked (render_scope), and the item
     is replaced by this render, for the next; `before` comes with a model updated in place
-    (render_model), whose records already carry the markup they may keep."""
+    (render_model), whose records already carry the markup they may keep. `content` is
+    the fingerprint of the records the model was made from (Records.fingerprint)."""
     files = {} if files is None else files
     made = chart_keys(charts, last[0] if last is not None else None) if memo is not None else {}
     keys = {chart_id: key for chart_id, (_, key) in made.items()}
-    writer = PageWriter(model, env, files, memo, fingerprint, keys)
+    writer = PageWriter(model, env, files, memo, fingerprint, keys, content)
     if last is not None and memo is not None:
         infos = chart_infos(charts, keys)
         writer.scope = edit_scope(last[0], memo, fingerprint, model, infos,

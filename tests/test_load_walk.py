@@ -78,3 +78,21 @@ def test_unchanged_files_are_not_read_again(tmp_path: Path) -> None:
     edited.unlink()
     load(project, cache)
     assert "content/events/second.yaml" not in cache
+
+
+def test_the_content_fingerprint_says_which_file_holds_which_bytes(tmp_path: Path) -> None:
+    """Every later stage is skipped while it holds: it changes with an edit, an added or
+    removed file and with two files swapping their bytes."""
+    one, two = EVENT.format(id="one"), EVENT.format(id="two")
+    project = make_project(tmp_path, {"content/events/a.yaml": one,
+                                      "content/events/b.yaml": two})
+    first = load(project)[0].fingerprint
+    assert load(project)[0].fingerprint == first
+    (project / "content/events/a.yaml").write_text(two, encoding="utf-8")
+    (project / "content/events/b.yaml").write_text(one, encoding="utf-8")
+    swapped = load(project)[0].fingerprint
+    (project / "content/events/c.yaml").write_text(EVENT.format(id="c"), encoding="utf-8")
+    added = load(project)[0].fingerprint
+    (project / "content/events/a.yaml").write_text(two.replace("T", "U"), encoding="utf-8")
+    edited = load(project)[0].fingerprint
+    assert len({first, swapped, added, edited}) == 4

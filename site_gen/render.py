@@ -44,7 +44,7 @@ def render_site(gathered: Gathered, charts: Any, env: Environment,
     with collector.frozen(), template_problems(gathered.project):
         files = render_pages(model, charts, env, memo, fingerprint, files, last, before,
                              gathered.records.fingerprint)
-        pages = sorted([*files, *(memo.kept if memo is not None else ())])
+        pages = [*files, *(memo.kept if memo is not None else ())]
         files.update(render_feeds(model, env, pages, gathered.built, memo, fingerprint))
     log.info("rendered %d files for %d records", len(files), model.count())
     return files

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, overload
 from urllib.parse import urlsplit
@@ -99,10 +99,11 @@ def entries_markup(config: SiteConfig, env: Environment, events: list[Entry],
     return Markup("".join(parts).replace(UPDATED, updated))
 
 
-def render_feeds(model: SiteModel, env: Environment, pages: list[str],
+def render_feeds(model: SiteModel, env: Environment, pages: Iterable[str],
                  built: datetime, memo: Memo | None = None,
                  fingerprint: str = "") -> dict[str, bytes]:
-    """feed.xml, robots.txt, 404.html and, when the site has a base_url, sitemap.xml.
+    """feed.xml, robots.txt, 404.html and, when the site has a base_url, sitemap.xml of the
+    `pages` (every output path so far, in any order).
 
     With a memo, a sitemap of the same pages under the same site (`fingerprint`, which
     holds the base URL and the templates) is left out and kept from the last build."""

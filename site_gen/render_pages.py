@@ -27,10 +27,9 @@ from site_gen.site_model import Entry, SiteModel, unique
 from site_gen.theme import base_context
 from site_gen.views import (
     ChartIndex,
+    FigureViews,
     actors_by_kind,
-    group_members,
     home_context,
-    metric_sections,
     record_context,
     timeline_context,
 )
@@ -69,7 +68,8 @@ class PageWriter:
 
     def __init__(self, model: SiteModel, env: Environment, files: MutableMapping[str, bytes],
                  memo: Memo | None = None, fingerprint: str = "",
-                 chart_keys: dict[str, str] | None = None, content: str = "") -> None:
+                 chart_keys: dict[str, str] | None = None, content: str = "",
+                 views: FigureViews | None = None) -> None:
         self.model = model
         self.env = env
         self.files = files
@@ -84,8 +84,10 @@ class PageWriter:
         self._card_keys: dict[int, str] = {}
         # With a scope, only its records' pages are walked; the rest keep their last keys.
         self.scope: Scope | None = None
-        # The figures of each group, worked out once per render for every page that needs it.
-        self.groups = group_members(model)
+        # The figures of each group and the figures index's sections, worked out once per
+        # render (or kept from the last one) for every page that needs them.
+        self.views = views or FigureViews.of(model, None, fingerprint)
+        self.groups = self.views.groups
         # In a long-lived builder: the key of each record's page and JSON, by path, for the
         # next render (`last`), and the last render's (`last_records`), with a scope.
         self.last: LastRender | None = None
@@ -230,7 +232,7 @@ def collection_pages(writer: PageWriter, charts: ChartIndex) -> None:
     events_charts = list(charts.of_kind("events"))
     writer.page("events/index.html", "list_events.html",
                 events=model.ordered["events"], charts=events_charts)
-    sections = metric_sections(model, charts)
+    sections = writer.views.metric_sections(model, charts)
     writer.page("figures/index.html", "list_figures.html", sections=sections,
                 figures_count=len(model.ordered["figures"]),
                 has_charts=any(s.ungrouped_charts or any(g.charts for g in s.groups)
@@ -302,7 +304,10 @@ def render_pages(model: SiteModel, charts: Any, env: Environment, memo: Memo | N
     files = {} if files is None else files
     made = chart_keys(charts, last[0] if last is not None else None) if memo is not None else {}
     keys = {chart_id: key for chart_id, (_, key) in made.items()}
-    writer = PageWriter(model, env, files, memo, fingerprint, keys, content)
+    previous = last[0] if last is not None else None
+    views = FigureViews.of(model, charts, fingerprint,
+                           previous.figure_views if previous is not None else None)
+    writer = PageWriter(model, env, files, memo, fingerprint, keys, content, views)
     if last is not None and memo is not None:
         infos = chart_infos(charts, keys)
         writer.scope = edit_scope(last[0], memo, fingerprint, model, infos,
@@ -311,7 +316,8 @@ def render_pages(model: SiteModel, charts: Any, env: Environment, memo: Memo | N
             writer.last_records = last[0].records
             if before is None:
                 writer.carry_components(last[0].model, writer.scope)
-        last[0] = writer.last = LastRender(model, fingerprint, infos, chart_keys=made)
+        last[0] = writer.last = LastRender(model, fingerprint, infos, chart_keys=made,
+                                           figure_views=views)
     if writer.scope is None:
         writer.reuse_components()
     index = ChartIndex(charts)

@@ -48,6 +48,8 @@ class LastRender:
     # The key of every record's page and JSON, by path: what the next render keeps, in one
     # dict operation, for the records outside its scope.
     records: dict[str, str] = field(default_factory=dict)
+    # The views made from its figures and charts alone (views.FigureViews).
+    figure_views: Any = None
 
 
 @dataclass

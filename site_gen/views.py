@@ -5,6 +5,7 @@ Templates only loop and test; every grouping, order and choice is made here.
 
 from __future__ import annotations
 
+import operator
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -128,6 +129,39 @@ def group_members(model: SiteModel) -> dict[str, list[Entry]]:
         if slug:
             groups.setdefault(str(slug), []).append(figure)
     return groups
+
+
+@dataclass
+class FigureViews:
+    """The views made from the figures and the charts alone: the figures of each group, and
+    the figures index's sections. A long-lived builder keeps them while the figures and the
+    charts are the very same objects in the same order under the same site (`fingerprint`):
+    an edited record gets a new entry, and a chart made again a new chart."""
+
+    fingerprint: str
+    figures: list[Entry]
+    charts: list[Any]
+    groups: dict[str, list[Entry]]
+    sections: list[MetricSection] | None = None
+
+    @staticmethod
+    def of(model: SiteModel, charts: Any, fingerprint: str,
+           last: FigureViews | None = None) -> FigureViews:
+        figures = list(model.ordered["figures"])
+        made = list(getattr(charts, "charts", []))
+        if last is not None and last.fingerprint == fingerprint and _same(last.figures, figures) \
+                and _same(last.charts, made):
+            return last
+        return FigureViews(fingerprint, figures, made, group_members(model))
+
+    def metric_sections(self, model: SiteModel, charts: ChartIndex) -> list[MetricSection]:
+        if self.sections is None:
+            self.sections = metric_sections(model, charts)
+        return self.sections
+
+
+def _same(old: list[Any], new: list[Any]) -> bool:
+    return len(old) == len(new) and all(map(operator.is_, old, new))
 
 
 def actor_events(actor: Entry) -> list[tuple[Entry, list[str]]]:

@@ -248,3 +248,48 @@ def test_a_chart_key_is_reused_only_for_the_very_same_chart() -> None:
     other = chart(({"x": 2},))
     again = chart_keys(SimpleNamespace(charts=[other]), last)["c1"]
     assert again == (other, chart_key(other)) and again[1] != first["c1"][1]
+
+
+def test_figure_views_are_kept_while_the_figures_and_charts_are_the_same(
+        project: Path, tmp_path: Path, scopes: list[Scope | None]) -> None:
+    """The figure groups and the figures index's sections are kept by a long-lived builder
+    across an edit that changes no figure and no chart, and made again after one that does."""
+    from site_gen.views import group_members
+
+    check = Check(project, tmp_path, scopes)
+
+    def views() -> object:
+        assert check.builder.last_render is not None and check.builder.last_render[0]
+        return check.builder.last_render[0].figure_views
+
+    first = views()
+    check(lambda: set_field(record(project, "events"), "title", "Another title entirely"))
+    assert views() is first
+    figure = record(project, "figures", "\ngroup: ")
+    check(lambda: set_field(figure, "value", "654321"))
+    assert views() is not first
+    last = check.builder.last_render[0]  # type: ignore[index]
+    assert last is not None and last.figure_views.groups == group_members(last.model)
+
+
+def test_figure_views_are_made_again_for_any_other_figure_chart_or_site() -> None:
+    from types import SimpleNamespace
+
+    from site_gen.site_model import Entry, SiteModel
+    from site_gen.views import FigureViews
+
+    def figure(record_id: str, group: str) -> Entry:
+        return Entry("figures", record_id, {"id": record_id, "group": group, "metric": "m"})
+
+    figures = [figure("a", "g"), figure("b", "g")]
+    model = SiteModel(None, None, {}, {"figures": figures})  # type: ignore[arg-type]
+    charts = SimpleNamespace(charts=[SimpleNamespace(id="c")])
+    first = FigureViews.of(model, charts, "site")
+    assert first.groups == {"g": figures}
+    assert FigureViews.of(model, charts, "site", first) is first
+    assert FigureViews.of(model, charts, "other site", first) is not first
+    assert FigureViews.of(model, SimpleNamespace(charts=[SimpleNamespace(id="c")]), "site",
+                          first) is not first
+    figures[1] = figure("b", "h")  # an edited record is a new entry, in the same list
+    again = FigureViews.of(model, charts, "site", first)
+    assert again is not first and again.groups == {"g": figures[:1], "h": figures[1:]}

@@ -8,7 +8,7 @@ ready before the first page renders.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from site_gen import collector
@@ -113,6 +113,10 @@ class SiteModel:
     # Names of records that no record has (a valid fact base has none); while there are any,
     # a record added later may be what one names, so the model is not updated in place.
     missing: int = 0
+    # The rows each collection's entries were made from, in table order: the tables stage
+    # hands out the very same rows for an unchanged record, so an edit finds its rows by
+    # identity (site_model_update.find_changes) without reading every entry.
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def get(self, collection: str, record_id: Any) -> Entry | None:
         if not isinstance(record_id, str):
@@ -207,4 +211,9 @@ def _build_model(tables: dict[str, Table], catalog: Catalog, config: SiteConfig)
             missing += unfound
             for name, found in backlinks:
                 found.back.setdefault((collection, name), []).append(entry)
-    return SiteModel(config, catalog, entries, ordered, missing)
+    return SiteModel(config, catalog, entries, ordered, missing, table_rows(tables))
+
+
+def table_rows(tables: dict[str, Table]) -> dict[str, list[dict[str, Any]]]:
+    """A copy of the list of rows of each collection's table (SiteModel.rows)."""
+    return {collection: list(tables[collection].rows) for collection in COLLECTIONS}

@@ -11,8 +11,10 @@ caller build the model from nothing instead.
 
 from __future__ import annotations
 
+import operator
 from bisect import insort
 from dataclasses import dataclass, field
+from itertools import compress, count
 from typing import Any
 
 from site_gen import collector
@@ -26,6 +28,7 @@ from site_gen.site_model import (
     make_entry,
     reference_fields,
     resolve,
+    table_rows,
     unique,
 )
 from site_gen.tables import Table
@@ -43,7 +46,11 @@ class Changes:
 
 
 def find_changes(model: SiteModel, tables: dict[str, Table], catalog: Catalog) -> Changes | None:
-    """What changed since `model` was built, or None when it cannot be updated in place."""
+    """What changed since `model` was built, or None when it cannot be updated in place.
+
+    A row that is the very row the model was made from at the same place is unchanged
+    (SiteModel.rows): only the others are read, when a collection has as many rows as
+    before. Otherwise every row of the collection is compared with the entries."""
     if model.catalog is not catalog and model.catalog != catalog:
         return None
     changes = Changes()
@@ -52,25 +59,66 @@ def find_changes(model: SiteModel, tables: dict[str, Table], catalog: Catalog) -
         table = tables.get(collection)
         if table is None:
             return None
-        ids: set[str] = set()
-        for row, (record, _) in zip(table.rows, table.origins, strict=True):
-            record_id = str(row["id"])
-            ids.add(record_id)
-            if not record.version:
-                return None  # a record of unknown version may have changed in any way
-            old = members.get(record_id)
-            if old is None or old.version != record.version:
-                changes.rows[(collection, record_id)] = (row, record)
-                changes.keys.add((collection, record_id))
-        if len(ids) != len(table.rows):
-            return None
-        changes.keys.update((collection, record_id) for record_id in members.keys() - ids)
-        if len(changes.keys) > LIMIT:
+        before = model.rows.get(collection)
+        found = None
+        if before is not None and len(before) == len(table.rows) == len(members):
+            found = _changed_rows(collection, members, table, before, changes)
+        if found is None:
+            found = _all_rows(collection, members, table, changes)
+        if not found or len(changes.keys) > LIMIT:
             return None
     added = any(key[1] not in model.entries.get(key[0], {}) for key in changes.rows)
     if added and model.missing:
         return None  # the added record may be one that a record names
     return changes
+
+
+def _note(collection: str, row: dict[str, Any], record: Any, old: Entry | None,
+          changes: Changes) -> None:
+    if old is None or old.version != record.version:
+        key = (collection, str(row["id"]))
+        changes.rows[key] = (row, record)
+        changes.keys.add(key)
+
+
+def _all_rows(collection: str, members: dict[str, Entry], table: Table,
+              changes: Changes) -> bool:
+    """Compare every row with the entry of its id; False when ids repeat or a record has
+    no version (it may have changed in any way)."""
+    ids: set[str] = set()
+    for row, (record, _) in zip(table.rows, table.origins, strict=True):
+        record_id = str(row["id"])
+        ids.add(record_id)
+        if not record.version:
+            return False
+        _note(collection, row, record, members.get(record_id), changes)
+    if len(ids) != len(table.rows):
+        return False
+    changes.keys.update((collection, record_id) for record_id in members.keys() - ids)
+    return True
+
+
+def _changed_rows(collection: str, members: dict[str, Entry], table: Table,
+                  before: list[dict[str, Any]], changes: Changes) -> bool | None:
+    """Compare only the rows that are not the very rows of `before` at the same place with
+    the entries of their ids. The other rows keep their ids, which with the new ones must be
+    all different; an id only the old rows had is a record removed. None when too many rows
+    moved to tell them this way (a record removed and another added shift those between)."""
+    positions = list(compress(count(), map(operator.is_not, table.rows, before)))
+    if len(positions) > LIMIT:
+        return None
+    old_ids = {str(before[i]["id"]) for i in positions}
+    new_ids: set[str] = set()
+    for i in positions:
+        row, (record, _) = table.rows[i], table.origins[i]
+        record_id = str(row["id"])
+        if not record.version or record_id in new_ids or (
+                record_id in members and record_id not in old_ids):
+            return False  # no version, or an id two rows have
+        new_ids.add(record_id)
+        _note(collection, row, record, members.get(record_id), changes)
+    changes.keys.update((collection, record_id) for record_id in old_ids - new_ids)
+    return True
 
 
 def _detach(entry: Entry) -> None:
@@ -135,3 +183,4 @@ def _apply(model: SiteModel, changes: Changes, tables: dict[str, Table], catalog
         _detach(namer)
     for entry in [*made, *namers.values()]:
         _attach(entry, model)
+    model.rows = table_rows(tables)

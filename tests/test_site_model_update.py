@@ -70,6 +70,8 @@ def test_every_edit_updates_the_model_to_a_fresh_one(project: Path) -> None:
             f"id: added-event\ndate: 2022-05-05\ntitle: Added\ntype: strike\nstatus: reported\n"
             f"places: [{place}]\nactors: [{field(actor, 'id')}]\nsources: [{source}]\n",
             encoding="utf-8"),
+        # Another id at the same place among the rows: one record gone, another come.
+        lambda: set_field(added, "id", "added-evenu"),
         lambda: set_field(added, "id", "renamed-event"),
         lambda: added.unlink(),
     ]

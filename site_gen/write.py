@@ -306,16 +306,16 @@ class Staging(MutableMapping[str, bytes]):
         old = Tree.record(out, read_build_id(out), old_folders)
         differ = removed.union(rel for rel, inode in self._files.items() if inode == _STAGED)
         differ.update(set(old_folders) - folders_of(paths))  # made by hand, or now a file
-        settle(root / MARKER)
         _remove(self.spare)
         _swap(root, out, self.spare)
-        SpareRecord(new, old, list(paths), sorted(differ)).save(self.spare)
+        SpareRecord(new, old, paths, sorted(differ)).save(self.spare, remember=True)
+        settle(out / MARKER)  # after the keys of the trees and of the record file were taken
         return WriteStats(written, len(kept) + len(same), len(removed))
 
     def _update_spare(self, record: SpareRecord, kept: set[str]) -> WriteStats:
         """Bring the spare tree to the new build by changing only the paths where it, the live
         site or the new build differ, then swap it in."""
-        live_paths = set(record.live_paths)
+        live_paths = record.live_paths
         if not kept <= live_paths:
             raise StaleOutput(min(kept - live_paths))
         written = {rel for rel, inode in self._files.items() if inode == _STAGED}
@@ -329,9 +329,9 @@ class Staging(MutableMapping[str, bytes]):
         new = record.spare
         new.build_id, new.top = self.build_id, write_spare.top_level(spare)
         new.update(spare, folders_of(targets).union(targets))  # a target may be a folder
-        settle(spare / MARKER)
         _swap(spare, self.out, spare)
-        SpareRecord(new, record.live, list(paths), sorted(written | removed)).save(spare)
+        SpareRecord(new, record.live, paths, sorted(written | removed)).save(spare, remember=True)
+        settle(self.out / MARKER)  # after the keys of the trees and of the record file were taken
         return WriteStats(len(written), len(kept) + len(same), len(removed))
 
 

@@ -5,9 +5,15 @@ checks that the build noticed (the spare tree was not used, or the live file was
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
+import pytest
 from test_write_spare import build, builds, spare_of, tree, version
+
+from site_gen import write_spare
+from site_gen.write import SPARE_STATE, StaleOutput, write_tree
+from site_gen.write_spare import SpareRecord
 
 
 def spare_used(out: Path, n: int, before: dict[str, bytes]) -> bool:
@@ -29,3 +35,74 @@ def test_a_spare_folder_whose_times_alone_were_touched_is_not_trusted(tmp_path: 
     assert os.stat(folder).st_mtime_ns == info.st_mtime_ns
     assert not spare_used(out, 3, before)
     assert spare_used(out, 4, version(3)), "the spare was not trusted again"
+
+
+# -- the record of the spare, kept in memory by a long-lived process --------------------------
+
+def three_builds(out: Path) -> None:
+    """Builds 1 to 3 of a two-page site, b.html kept since the first."""
+    write_tree(out, {"a.html": b"1", "b.html": b"b"}, build_id="1")
+    for n in (2, 3):
+        write_tree(out, {"a.html": str(n).encode()}, {"b.html"}, str(n))
+
+
+def rename_in_record(spare: Path, old: bytes, new: bytes) -> bytes:
+    """The spare's record file with one path of the live site renamed (same size)."""
+    data = (spare / SPARE_STATE).read_bytes()
+    header, _, body = data.partition(b"\n")
+    assert body.count(old) == 1
+    return header + b"\n" + body.replace(old, new)
+
+
+def test_the_remembered_record_is_the_one_in_the_file(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    builds(out, 4)
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    shutil.copy(spare_of(out) / SPARE_STATE, copy / SPARE_STATE)
+    from_disk = SpareRecord.load(copy)
+    assert str(spare_of(out)) in write_spare._saved
+    assert from_disk is not None and SpareRecord.load(spare_of(out)) == from_disk
+
+
+@pytest.mark.parametrize("how", ["in place", "replaced"])
+def test_a_record_rewritten_by_another_process_is_read_again(tmp_path: Path, how: str) -> None:
+    """Another process writes a record of the same size that does not list b.html among the
+    files of the live site: keeping b.html is then a stale output, as the file says."""
+    out = tmp_path / "site"
+    three_builds(out)
+    state = spare_of(out) / SPARE_STATE
+    forged = rename_in_record(spare_of(out), b"b.html", b"c.html")
+    if how == "in place":
+        with open(state, "r+b") as handle:
+            handle.write(forged)
+    else:
+        (tmp_path / "forged").write_bytes(forged)
+        os.replace(tmp_path / "forged", state)
+    with pytest.raises(StaleOutput):
+        write_tree(out, {"a.html": b"4"}, {"b.html"}, "4")
+    write_tree(out, {"a.html": b"4", "b.html": b"b"}, build_id="4")
+    assert tree(out) == {"a.html": b"4", "b.html": b"b"}
+
+
+def test_an_older_record_put_back_is_not_trusted(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    before = builds(out, 3)
+    older = (spare_of(out) / SPARE_STATE).read_bytes()
+    build(out, 3, before)
+    (tmp_path / "older").write_bytes(older)
+    os.replace(tmp_path / "older", spare_of(out) / SPARE_STATE)
+    assert not spare_used(out, 4, version(3))
+    assert spare_used(out, 5, version(4)), "the spare was not trusted again"
+
+
+def test_a_record_is_taken_from_memory_once(tmp_path: Path) -> None:
+    """Whoever takes it may change it: a second load reads the file."""
+    out = tmp_path / "site"
+    three_builds(out)
+    first = SpareRecord.load(spare_of(out))
+    assert first is not None
+    first.live_paths.add("../elsewhere")
+    second = SpareRecord.load(spare_of(out))
+    assert second is not None and second is not first
+    assert "../elsewhere" not in second.live_paths

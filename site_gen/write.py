@@ -31,6 +31,7 @@ MARKER = ".site-gen"
 MARKER_TEXT = b"This folder is written by site-gen; it is replaced on every build.\n"
 _RENAME_EXCHANGE = 2
 _STAGED = 0  # in Staging._files: written to the staging folder (else the live file's inode)
+_CHUNK = 1 << 18  # read at a time when comparing a live file with what the build made
 
 
 class OutputError(Exception):
@@ -122,6 +123,19 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path)
     else:
         path.unlink(missing_ok=True)
+
+
+def _reads_as(handle: int, data: bytes) -> bool:
+    """Whether the open file holds exactly these bytes, read to its end. Compared a chunk at a
+    time and given up at the first that differs: the data files an edit changes (the SQLite
+    database, the zip, the CSVs) are several MB and of the same size as before, and need not
+    be read whole to differ."""
+    at, size = 0, len(data)
+    while chunk := os.read(handle, min(size - at, _CHUNK) + 1):  # + 1: no more than size
+        if chunk != data[at:at + len(chunk)]:
+            return False
+        at += len(chunk)
+    return at == size
 
 
 def _write_marker(root: Path, build_id: str) -> None:
@@ -241,8 +255,7 @@ class Staging(MutableMapping[str, bytes]):
             info = os.fstat(handle)
             if not stat.S_ISREG(info.st_mode) or info.st_size != len(data):
                 return 0
-            with open(handle, "rb", closefd=False) as live:
-                return info.st_ino if live.read() == data else 0
+            return info.st_ino if _reads_as(handle, data) else 0
         finally:
             os.close(handle)
 

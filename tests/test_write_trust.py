@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from test_write_spare import build, builds, spare_of, tree, version
 
-from site_gen import write_spare
+from site_gen import write, write_spare
 from site_gen.write import SPARE_STATE, StaleOutput, write_tree
 from site_gen.write_spare import SpareRecord
 
@@ -106,3 +106,42 @@ def test_a_record_is_taken_from_memory_once(tmp_path: Path) -> None:
     second = SpareRecord.load(spare_of(out))
     assert second is not None and second is not first
     assert "../elsewhere" not in second.live_paths
+
+
+# -- a live file kept when it holds what the build made ---------------------------------------
+
+def big(size: int) -> bytes:
+    return bytes(range(251)) * (size // 251) + bytes(size % 251)
+
+
+@pytest.mark.parametrize("where", ["first", "chunk end", "next chunk", "last"])
+def test_a_live_file_of_the_same_size_is_kept_only_if_every_byte_is_the_same(
+        tmp_path: Path, where: str) -> None:
+    out = tmp_path / "site"
+    size = 3 * write._CHUNK + 5
+    at = {"first": 0, "chunk end": write._CHUNK - 1, "next chunk": write._CHUNK,
+          "last": size - 1}[where]
+    data = big(size)
+    changed = bytearray(data)
+    changed[at] ^= 1
+    write_tree(out, {"data.bin": data, "x.html": b"1"}, build_id="1")
+    stats = write_tree(out, {"data.bin": bytes(changed), "x.html": b"2"}, build_id="2")
+    assert (stats.written, stats.kept) == (2, 0)
+    assert (out / "data.bin").read_bytes() == changed
+    stats = write_tree(out, {"data.bin": bytes(changed), "x.html": b"3"}, build_id="3")
+    assert (stats.written, stats.kept) == (1, 1)
+
+
+@pytest.mark.parametrize("size", [0, 10, write._CHUNK, 2 * write._CHUNK + 1])
+def test_a_file_reads_as_the_bytes_only_to_its_very_end(tmp_path: Path, size: int) -> None:
+    """A file may grow between its size being read and its bytes: it must end where they do."""
+    data = big(size)
+    shorter = [(data[:-1], False)] if data else []
+    for on_disk, same in [(data, True), (data + b"x", False), *shorter]:
+        path = tmp_path / "file"
+        path.write_bytes(on_disk)
+        handle = os.open(path, os.O_RDONLY)
+        try:
+            assert write._reads_as(handle, data) is same, (size, len(on_disk))
+        finally:
+            os.close(handle)

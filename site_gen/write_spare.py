@@ -211,9 +211,11 @@ class SpareRecord:
             "paths": len(self.live_paths), "differ": len(self.differ), "body": len(body)}
         for name, tree in (("live", self.live), ("spare", self.spare)):
             header[name] = [tree.build_id, tree.root, tree.top, len(tree.folders)]
-        keys = (self.live.keys + self.spare.keys).tobytes()
         temporary = spare / f"{SPARE_STATE}.tmp"
-        temporary.write_bytes(json.dumps([_VERSION, header]).encode() + b"\n" + body + keys)
+        with open(temporary, "wb") as handle:  # in pieces: no copy of the whole 2 MB
+            for piece in (json.dumps([_VERSION, header]).encode() + b"\n", body,
+                          self.live.keys, self.spare.keys):
+                handle.write(piece)
         written = _file_key(temporary)
         os.replace(temporary, spare / SPARE_STATE)
         if remember:

@@ -124,11 +124,12 @@ def _keys_hold(handle: int, folders: list[str], keys: array[int]) -> bool:
 
 
 def top_level(root: Path) -> list[tuple[str, int]]:
-    """The root's entries with their inodes (the record aside). The root's own times change on
-    every swap, so its entries are kept instead: a file replaced there gets another inode."""
+    """The root's entries with their inodes (the record aside, but nothing else named like it).
+    The root's own times change on every swap, so its entries are kept instead: a file
+    replaced there gets another inode."""
     with os.scandir(root) as entries:
         return sorted((entry.name, entry.inode()) for entry in entries
-                      if not entry.name.startswith(SPARE_STATE))
+                      if entry.name != SPARE_STATE)
 
 
 @dataclass
@@ -212,7 +213,8 @@ class SpareRecord:
         for name, tree in (("live", self.live), ("spare", self.spare)):
             header[name] = [tree.build_id, tree.root, tree.top, len(tree.folders)]
         temporary = spare / f"{SPARE_STATE}.tmp"
-        with open(temporary, "wb") as handle:  # in pieces: no copy of the whole 2 MB
+        _clear(str(temporary))  # left by a killed build, or put there: a link is not followed
+        with open(temporary, "xb") as handle:  # in pieces: no copy of the whole 2 MB
             for piece in (json.dumps([_VERSION, header]).encode() + b"\n", body,
                           self.live.keys, self.spare.keys):
                 handle.write(piece)

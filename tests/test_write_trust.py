@@ -145,3 +145,26 @@ def test_a_file_reads_as_the_bytes_only_to_its_very_end(tmp_path: Path, size: in
             assert write._reads_as(handle, data) is same, (size, len(on_disk))
         finally:
             os.close(handle)
+
+
+# -- names like the record's ----------------------------------------------------------------
+
+@pytest.mark.parametrize("where", ["site", "spare"])
+@pytest.mark.parametrize("name", [f"{SPARE_STATE}.tmp", f"{SPARE_STATE}-mine"])
+@pytest.mark.parametrize("kind", ["link", "file"])
+def test_what_is_put_in_a_tree_under_a_name_like_the_records_does_not_survive(
+        tmp_path: Path, where: str, name: str, kind: str) -> None:
+    """Not published, and a link is not written through when the record is saved."""
+    out, victim = tmp_path / "site", tmp_path / "victim.txt"
+    victim.write_bytes(b"precious")
+    for n in range(3):
+        write_tree(out, {"a.html": str(n).encode()}, build_id=str(n))
+    planted = (out if where == "site" else spare_of(out)) / name
+    if kind == "link":
+        planted.symlink_to(victim)
+    else:
+        planted.write_bytes(b"mine")
+    for n in range(3, 7):
+        write_tree(out, {"a.html": str(n).encode()}, build_id=str(n))
+        assert sorted(os.listdir(out)) == [".site-gen", "a.html"], n
+    assert victim.read_bytes() == b"precious"

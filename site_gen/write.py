@@ -128,8 +128,8 @@ def _remove(path: Path) -> None:
 def _reads_as(handle: int, data: bytes) -> bool:
     """Whether the open file holds exactly these bytes, read to its end. Compared a chunk at a
     time and given up at the first that differs: the data files an edit changes (the SQLite
-    database, the zip, the CSVs) are several MB and of the same size as before, and need not
-    be read whole to differ."""
+    database, the zip, the CSVs) are several MB, often of the same size as before, and need
+    not be read whole to be found to differ."""
     at, size = 0, len(data)
     while chunk := os.read(handle, min(size - at, _CHUNK) + 1):  # + 1: no more than size
         if chunk != data[at:at + len(chunk)]:

@@ -1,11 +1,13 @@
-"""What the write stage takes on trust between builds, and that nothing stale is trusted: each
-test changes the output between two builds the way a person or another process could, and
-checks that the build noticed (the spare tree was not used, or the live file was not kept)."""
+"""What the write stage takes on trust between builds, and that nothing stale is trusted: most
+tests change the output between two builds the way a person or another process could, and
+check that the build noticed (the spare tree was not used, or the live file was not kept)."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -94,6 +96,22 @@ def test_an_older_record_put_back_is_not_trusted(tmp_path: Path) -> None:
     os.replace(tmp_path / "older", spare_of(out) / SPARE_STATE)
     assert not spare_used(out, 4, version(3))
     assert spare_used(out, 5, version(4)), "the spare was not trusted again"
+
+
+def test_another_process_building_in_between_is_noticed(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    builds(out, 3)
+    tests = str(Path(__file__).parent)
+    child = ("import sys; from pathlib import Path; sys.path[:0] = [sys.argv[1]]; "
+             "from test_write_spare import build, version; build(Path(sys.argv[2]), 3, "
+             "version(2))")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    subprocess.run([sys.executable, "-c", child, tests, str(out)], env=env, check=True)
+    assert tree(out) == version(3)
+    for n in range(4, 7):
+        build(out, n, version(n - 1))
+        assert tree(out) == version(n) and tree(spare_of(out)) == version(n - 1), n
+    assert spare_used(out, 7, version(6))
 
 
 def test_a_record_is_taken_from_memory_once(tmp_path: Path) -> None:

@@ -1,10 +1,18 @@
 """What the data stage keeps between builds in one process, so that an edit redoes only the
 tables whose rows changed, within them only the runs of rows that changed, and compresses
-only the zip pieces whose bytes changed."""
+only the zip pieces whose bytes changed.
+
+Rows are known by identity before they are known by value: the tables stage hands out the
+very row objects of the last build for unchanged records, and nothing changes a row once
+made, so a run (or a table) of the very rows the last build keyed has the key it had then,
+without pickling its rows again. Each output holds the rows it was keyed from, so that no
+other object can take their identities while the next build compares.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import operator
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +49,22 @@ class TableOutput:
     json_hash: str
     runs: dict[bytes, Run] = field(default_factory=dict)  # by run_key; none in a one-off build
     encoded: int = 0  # runs this build encoded, rather than took from the last build's output
+    # The schema_digest and the rows the key was made from (none in a one-off build). A later
+    # build whose rows are equal but other objects puts them here in place of these (`hold`).
+    schema: bytes = b""
+    source: list[dict[str, Any]] = field(default_factory=list)
+
+    def same_rows(self, table: Table, schema: bytes) -> bool:
+        """Whether the table has the very rows this output was made from, under its schema:
+        then it has this output's key."""
+        source = self.source
+        return (schema == self.schema and len(table.rows) == len(source)
+                and all(map(operator.is_, table.rows, source)))
+
+    def hold(self, table: Table) -> None:
+        """Hold the table's rows, equal to those this output was made from (its key says so),
+        for the next build to know by identity."""
+        self.source[:] = table.rows
 
 
 @dataclass
@@ -74,42 +98,98 @@ def schema_digest(table: Table) -> bytes:
     return digest.digest()
 
 
+def joined_key(schema: bytes, count: int, runs: list[bytes]) -> str:
+    """A table's key from its schema_digest, its number of rows and the keys of its runs in
+    order: each run key stands for the rows of its run, their number included."""
+    digest = hashlib.sha256(schema)
+    digest.update(count.to_bytes(8, "little"))
+    digest.update(b"".join(runs))
+    return digest.hexdigest()
+
+
 def table_key(table: Table, schema: bytes | None = None) -> str:
     """A digest of everything a table's outputs are made from: name, columns, types, schema
     and rows (values with their types, so that 1, 1.0 and True differ)."""
-    digest = hashlib.sha256(schema or schema_digest(table))
-    digest.update(len(table.rows).to_bytes(8, "little"))
-    _feed(digest, table.rows)
-    return digest.hexdigest()
+    schema = schema or schema_digest(table)
+    return joined_key(schema, len(table.rows), run_keys(table, schema, run_ends(table)))
 
 
 def run_keys(table: Table, schema: bytes, ends: list[int]) -> list[bytes]:
     """A digest of each run of rows (ending at `ends`) under the table's schema_digest."""
     keys, start = [], 0
     for end in ends:
-        digest = hashlib.sha256(schema)
-        _feed(digest, table.rows[start:end])
-        keys.append(digest.digest())
+        keys.append(_run_key(table, schema, start, end))
         start = end
     return keys
+
+
+def _run_key(table: Table, schema: bytes, start: int, end: int) -> bytes:
+    digest = hashlib.sha256(schema)
+    _feed(digest, table.rows[start:end])
+    return digest.digest()
+
+
+def _ends_run(row: dict[str, Any], first: str | None) -> bool:
+    """Whether a run ends after this row, by its first cell."""
+    try:
+        return hash(row.get(first)) % RUN == 0  # type: ignore[arg-type]
+    except TypeError:
+        return False
+
+
+def _run_end(table: Table, first: str | None, start: int) -> int:
+    """Where the run of rows that starts at `start` ends."""
+    rows = table.rows
+    last = min(len(rows), start + LONGEST_RUN)
+    for number in range(start + 1, last):
+        if _ends_run(rows[number - 1], first):
+            return number
+    return last
 
 
 def run_ends(table: Table) -> list[int]:
     """Where the runs of a table's rows end, by the rows' first cells: a row added, removed or
     changed moves no other run's rows. Python's hash is the same throughout one process,
     and the runs decide only what is taken from the last build, never what is written."""
-    rows = table.rows
     first = table.columns[0] if table.columns else None
     ends: list[int] = []
     start = 0
-    for number, row in enumerate(rows, start=1):
-        try:
-            picked = hash(row.get(first)) % RUN == 0  # type: ignore[arg-type]
-        except TypeError:
-            picked = False
-        if picked or number - start >= LONGEST_RUN:
-            ends.append(number)
-            start = number
-    if start < len(rows):
-        ends.append(len(rows))
+    while start < len(table.rows):
+        start = _run_end(table, first, start)
+        ends.append(start)
     return ends
+
+
+def keyed_runs(table: Table, schema: bytes, cached: TableOutput | None
+               ) -> tuple[list[int], list[bytes]]:
+    """The ends of the table's runs (those of run_ends) and their keys (those of run_keys).
+
+    A run that starts with the first row of a run of `cached` and holds that run's very rows
+    takes its key: it ends where that run ended, since the same rows end a run at the same
+    place, unless that run ended only because its table did."""
+    rows = table.rows
+    source = cached.source if cached is not None and cached.schema == schema else []
+    starts = {id(source[run.first]): (key, run)
+              for key, run in (cached.runs.items() if source else ()) if run.count}
+    first = table.columns[0] if table.columns else None
+    ends: list[int] = []
+    keys: list[bytes] = []
+    start, size = 0, len(rows)
+    while start < size:
+        found = starts.get(id(rows[start]))
+        if found is not None:
+            key, run = found
+            end = start + run.count
+            if end <= size and all(map(operator.is_, rows[start:end],
+                                       source[run.first:run.first + run.count])) \
+                    and (end == size or run.count == LONGEST_RUN
+                         or _ends_run(rows[end - 1], first)):
+                ends.append(end)
+                keys.append(key)
+                start = end
+                continue
+        end = _run_end(table, first, start)
+        ends.append(end)
+        keys.append(_run_key(table, schema, start, end))
+        start = end
+    return ends, keys

@@ -3,7 +3,8 @@
 In a long-lived build the rows are encoded in runs (dataset_cache.run_ends), and a run whose
 rows and schema are those of a run of the last build is taken from that build's output: an
 edit encodes only the runs it touched. The CSV and the JSON are the runs' lines joined, the
-very bytes of encoding the whole table at once, since each row is written on its own.
+very bytes of encoding the whole table at once, since each row is written on its own. A
+table of the very rows of the last build is that build's output, found without a digest.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from site_gen.dataset_archive import content_key
-from site_gen.dataset_cache import Run, TableOutput, run_ends, run_keys, schema_digest, table_key
+from site_gen.dataset_cache import Run, TableOutput, joined_key, keyed_runs, schema_digest
 from site_gen.dataset_csv import (
     CsvFormat,
     PublishError,
@@ -87,17 +88,21 @@ def publish_table(records: Records, table: Table, cached: TableOutput | None = N
         csv, json = b"".join(outputs.csv), json_document(outputs.json)
         return TableOutput("", outputs.rows, csv, content_key(csv), json, content_key(json))
     schema = schema_digest(table)
-    key = table_key(table, schema)
+    if cached is not None and cached.same_rows(table, schema):
+        _count(table, cached.rows, expected)
+        return cached
+    ends, keys = keyed_runs(table, schema, cached)
+    key = joined_key(schema, len(table.rows), keys)
     if cached is not None and cached.key == key:
         _count(table, cached.rows, expected)
+        cached.hold(table)
         return cached
     form = CsvFormat(table)
     outputs = _Outputs(form.header())
     old = cached.runs if cached is not None else {}
     runs: dict[bytes, Run] = {}
     start = encoded = 0
-    ends = run_ends(table)
-    for end, run in zip(ends, run_keys(table, schema, ends), strict=True):
+    for end, run in zip(ends, keys, strict=True):
         kept = old.get(run)
         if kept is not None and cached is not None:
             first, count = kept.first, kept.count
@@ -112,4 +117,4 @@ def publish_table(records: Records, table: Table, cached: TableOutput | None = N
     csv = b"".join(outputs.csv)
     json = json_document(outputs.json)
     return TableOutput(key, outputs.rows, csv, content_key(csv), json, content_key(json),
-                       runs, encoded)
+                       runs, encoded, schema, list(table.rows))

@@ -118,9 +118,11 @@ def publish_data(gathered: Gathered, charts: Charts, env: jinja2.Environment,
     """Every file under data/: CSV, JSON, datapackage.json, SQLite, zip and the codebook.
 
     With a cache kept from the last build, only the runs of rows that changed are encoded
-    again, only the rows that changed are written to the working database, and only the
-    pieces of zip members whose bytes changed are compressed again. Without one (a one-off
-    build) nothing is keyed or kept."""
+    again, only the rows that changed are written to the working database, its compact copy
+    is made again only when a table changed, and only the pieces of zip members whose bytes
+    changed are compressed again. Without one (a one-off build) nothing is keyed or kept.
+    The copy of the database, the longest step, is made on a worker while the tables' files
+    are compressed and the descriptors written."""
     own = cache is None
     cache = cache if cache is not None else DataCache()
     try:
@@ -145,20 +147,23 @@ def _publish(gathered: Gathered, charts: Charts, env: jinja2.Environment, cache:
         files[name] = data
         deflater.add(name, data, key)
 
-    outputs: dict[str, TableOutput] = {}
+    outputs = {name: publish_table(gathered.records, table, cache.tables.get(name), reuse)
+               for name, table in tables.items()}
+    cache.database.update(tables, {name: o.rows for name, o in outputs.items()},
+                          {name: o.key for name, o in outputs.items()})
+    copying = deflater.pool.submit(cache.database.copy)  # the longest step: on a worker
     resources = []
     for name, table in tables.items():
-        output = outputs[name] = publish_table(gathered.records, table, cache.tables.get(name),
-                                               reuse)
+        output = outputs[name]
         add(f"{name}.csv", output.csv, output.csv_hash)
         add(f"{name}.json", output.json, output.json_hash)
         resources.append(_resource(table, f"{name}.csv", output))
     add("datapackage.json", _json(datapackage(info, resources)))
+    metadata = _json(datasette_metadata(info, info.name, tables))
     database = f"{info.name}.sqlite"
-    files[database] = cache.database.publish(tables, {name: o.rows for name, o in outputs.items()},
-                                             {name: o.key for name, o in outputs.items()})
+    files[database] = copying.result()
     deflater.add(database, files[database], text=False)
-    add("metadata.json", _json(datasette_metadata(info, info.name, tables)))
+    add("metadata.json", metadata)
 
     package_files = _package_downloads(files, database)
     table_files = {name: _table_downloads(table, files) for name, table in tables.items()}

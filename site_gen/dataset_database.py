@@ -9,6 +9,10 @@ the schema, the rows and their row ids, so they are those of a database built fr
 The copy's header fields that name a write (change counter, the SQLite version) are set to
 0, as a VACUUM in memory leaves them, so the bytes do not depend on the SQLite release
 either. Values are exact: text is not neutralised as in the CSV.
+
+The copy is the longest step, and SQLite lets go of Python's lock while it makes it, so it
+can be made on another thread (`update`, then `copy` there) while the build goes on; when no
+table changed since the last copy, that copy is the file again.
 """
 
 from __future__ import annotations
@@ -97,12 +101,14 @@ class Database:
         self.schema: list[tuple[str, str, list[str]]] = []
         self.filled: dict[str, str] = {}
         self.held: dict[str, list[tuple[Any, ...]]] = {}  # each table's rows, in row id order
+        self.copied: bytes | None = None  # the copy of the database as it is, once made
         self.updated = 0  # rows this build updated in place
 
     def close(self) -> None:
         if self.con is not None:
             self.con.close()
         self.con, self.schema, self.filled, self.held = None, [], {}, {}
+        self.copied = None
 
     def publish(self, tables: dict[str, Table], rows: dict[str, list[tuple[Any, ...]]],
                 keys: dict[str, str] | None = None) -> bytes:
@@ -110,14 +116,33 @@ class Database:
 
         `keys` names each table's rows: a table whose key is the one it was filled with is
         left as it is. Without keys every table is filled again."""
+        self.update(tables, rows, keys)
+        return self.copy()
+
+    def update(self, tables: dict[str, Table], rows: dict[str, list[tuple[Any, ...]]],
+               keys: dict[str, str] | None = None) -> None:
+        """Bring the working database up to `tables`, as publish() does, but make no copy."""
         try:
-            return self._publish(tables, rows, keys or {})
+            self._update(tables, rows, keys or {})
         except BaseException:
             self.close()  # half updated: the next build starts from nothing
             raise
 
-    def _publish(self, tables: dict[str, Table], rows: dict[str, list[tuple[Any, ...]]],
-                 keys: dict[str, str]) -> bytes:
+    def copy(self) -> bytes:
+        """The file of the working database as update() left it, made again only if a table
+        changed since the last copy. May run on another thread, while no other work is done
+        with the database."""
+        try:
+            if self.copied is None:
+                assert self.con is not None
+                self.copied = copy_through_file(self.con)
+            return self.copied
+        except BaseException:
+            self.close()
+            raise
+
+    def _update(self, tables: dict[str, Table], rows: dict[str, list[tuple[Any, ...]]],
+                keys: dict[str, str]) -> None:
         schema = [(t.name, create_table_sql(t.spec, t.columns), _indexes(t))
                   for t in tables.values()]
         self.updated = 0
@@ -133,7 +158,6 @@ class Database:
         self.filled = {name: keys.get(name, "") for name in tables}
         self.held = {name: rows[name] for name in tables}
         self._check(tables, rows, checked)
-        return self._copy()
 
     def _change(self, tables: dict[str, Table], rows: dict[str, list[tuple[Any, ...]]],
                 keys: dict[str, str]) -> set[str]:
@@ -149,6 +173,7 @@ class Database:
             if keys.get(name) and keys[name] == self.filled.get(name):
                 continue
             checked.add(name)
+            self.copied = None
             old, new = self.held.get(name), rows[name]
             if old is None or len(old) != len(new) or not _row_id_is_position(table):
                 self.con.execute(f"DELETE FROM {quoted(name)}")
@@ -171,7 +196,8 @@ class Database:
     def _create(self, tables: dict[str, Table], rows: dict[str, list[tuple[Any, ...]]],
                 schema: list[tuple[str, str, list[str]]]) -> None:
         self.close()
-        con = self.con = sqlite3.connect(":memory:")
+        # Used by one thread at a time, but not always the one that made it (copy()).
+        con = self.con = sqlite3.connect(":memory:", check_same_thread=False)
         for pragma in PRAGMAS:
             con.execute(pragma)
         for (_, create, indexes), table in zip(schema, tables.values(), strict=True):
@@ -200,14 +226,6 @@ class Database:
                 raise PublishError(f"SQLite table {table.name} has {count} rows, "
                                    f"expected {len(rows[table.name])}")
 
-    def _copy(self) -> bytes:
-        """A compact copy of the working database, made by VACUUM INTO a temporary file.
-
-        Not into a memory file: SQLite copies a shared memory file out page by page through
-        its cache, which takes longer than writing and reading a file."""
-        assert self.con is not None
-        return copy_through_file(self.con)
-
 
 def _moved(table: Table, columns: set[str] | None, old: list[tuple[Any, ...]],
            new: list[tuple[Any, ...]], positions: list[int]) -> bool:
@@ -220,7 +238,10 @@ def _moved(table: Table, columns: set[str] | None, old: list[tuple[Any, ...]],
 
 
 def copy_through_file(con: sqlite3.Connection) -> bytes:
-    """The database of `con` made compact by VACUUM INTO a file, unstamped."""
+    """The database of `con` made compact by VACUUM INTO a file, unstamped.
+
+    Not into a memory file: SQLite copies a shared memory file out page by page through its
+    cache, which takes longer than writing and reading a file."""
     with tempfile.TemporaryDirectory(prefix="site-gen-") as folder:
         path = os.path.join(folder, "copy.sqlite")
         con.execute("VACUUM INTO ?", (path,))

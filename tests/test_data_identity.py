@@ -1,9 +1,11 @@
 """Rows known by identity in the data stage: a table or run of the very rows of the last build
-takes the last key and output, and nothing taken that way is stale."""
+takes the last key and output, the working database's copy is made again only when a table
+changed, and nothing taken that way is stale."""
 
 from __future__ import annotations
 
 import operator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,8 @@ from test_incremental import override_schema, replace_text, tree
 
 from site_gen.build import Builder
 from site_gen.dataset_cache import TableOutput, run_ends, table_key
+from site_gen.dataset_csv import PublishError, typed_rows
+from site_gen.dataset_database import Database, sqlite_bytes
 from site_gen.dataset_table import publish_table
 from site_gen.records import Records
 from site_gen.tables import Table
@@ -148,6 +152,51 @@ def test_edits_of_shared_rows_give_the_outputs_of_a_fresh_table(
         _assert_fresh(_records(gathered, len(table.rows)), table, output)
         assert len(output.runs) <= len(run_ends(table))
         cached = output
+
+
+def _rows(gathered: Gathered) -> dict[str, list[tuple[Any, ...]]]:
+    return {name: typed_rows(table) for name, table in gathered.tables.items()}
+
+
+def test_the_database_is_copied_again_only_when_a_table_changed(gathered: Gathered) -> None:
+    tables, rows = gathered.tables, _rows(gathered)
+    keys = {name: table_key(table) for name, table in tables.items()}
+    database = Database()
+    try:
+        first = database.publish(tables, rows, keys)
+        assert database.publish(tables, dict(rows), dict(keys)) is first  # nothing changed
+        # A row updated in place, then a table filled again: a new copy each time.
+        events = list(rows["events"])
+        events[0] = (*events[0][:5], "Retitled", *events[0][6:])
+        rows["events"], keys["events"] = events, "retitled"
+        retitled = database.publish(tables, rows, keys)
+        assert retitled == sqlite_bytes(tables, rows) != first
+        assert b"Retitled" in retitled
+        rows["event_tags"], keys["event_tags"] = rows["event_tags"][:1], "one tag"
+        untagged = database.publish(tables, rows, keys)
+        assert untagged == sqlite_bytes(tables, rows) != retitled
+        assert database.publish(tables, rows, keys) is untagged
+        # A failed build forgets the copy with the rest: the next is made from its rows.
+        rows["event_tags"] = []
+        with pytest.raises(PublishError, match="event_tags has 1 rows"):
+            database.publish(tables, rows, keys)
+        assert database.copied is None
+        keys["event_tags"] = "no tags"
+        assert database.publish(tables, rows, keys) == sqlite_bytes(tables, rows)
+    finally:
+        database.close()
+
+
+def test_the_copy_can_be_made_on_another_thread(gathered: Gathered) -> None:
+    tables, rows = gathered.tables, _rows(gathered)
+    database = Database()
+    try:
+        database.update(tables, rows, {name: table_key(t) for name, t in tables.items()})
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            copied = pool.submit(database.copy).result()
+        assert copied == sqlite_bytes(tables, rows)
+    finally:
+        database.close()
 
 
 def _clean(project: Path, out: Path) -> dict[str, bytes]:

@@ -20,6 +20,7 @@ from site_gen.codebook import Download, table_views
 from site_gen.codebook_page import render_codebook
 from site_gen.dataset_archive import TooLarge, archive_bytes, zipfile_bytes
 from site_gen.dataset_cache import DataCache, TableOutput
+from site_gen.dataset_count import count_rows
 from site_gen.dataset_csv import PublishError
 from site_gen.dataset_deflate import Deflater
 from site_gen.dataset_meta import DatasetInfo, citation_cff, dataset_info, license_descriptor
@@ -147,8 +148,10 @@ def _publish(gathered: Gathered, charts: Charts, env: jinja2.Environment, cache:
         files[name] = data
         deflater.add(name, data, key)
 
-    outputs = {name: publish_table(gathered.records, table, cache.tables.get(name), reuse)
-               for name, table in tables.items()}
+    counts = {name: count_rows(gathered.records, table, cache.counts.get(name))
+              for name, table in tables.items()}
+    outputs = {name: publish_table(gathered.records, table, cache.tables.get(name), reuse,
+                                   counts[name].total) for name, table in tables.items()}
     cache.database.update(tables, {name: o.rows for name, o in outputs.items()},
                           {name: o.key for name, o in outputs.items()})
     copying = deflater.pool.submit(cache.database.copy)  # the longest step: on a worker
@@ -180,7 +183,7 @@ def _publish(gathered: Gathered, charts: Charts, env: jinja2.Environment, cache:
     except TooLarge:  # Zip64: written by zipfile, every member compressed again
         kept, pieces = {}, {}
         files[archive] = zipfile_bytes(info.name, {**files, **extra}, info.created)
-    cache.tables, cache.members, cache.pieces = outputs, kept, pieces
+    cache.tables, cache.counts, cache.members, cache.pieces = outputs, counts, kept, pieces
     package_files.insert(0, Download(
         archive, "Zip", "application/zip", len(files[archive]),
         "every file of the dataset, with a README.md and a CITATION.cff"))

@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from site_gen.dataset_count import Count
 from site_gen.dataset_database import Database
 from site_gen.dataset_deflate import Member, Piece, PieceKey
 from site_gen.memo import feed_value
@@ -69,13 +70,15 @@ class TableOutput:
 
 @dataclass
 class DataCache:
-    """Each table's outputs by table name, the compressed zip members by content key, their
-    compressed pieces by content and the working SQLite database.
+    """Each table's outputs and the count of its rows by table name, the compressed zip
+    members by content key, their compressed pieces by content and the working SQLite
+    database.
 
-    Every build replaces the first three with what it used, so nothing outlives the tables it
+    Every build replaces the first four with what it used, so nothing outlives the tables it
     came from."""
 
     tables: dict[str, TableOutput] = field(default_factory=dict)
+    counts: dict[str, Count] = field(default_factory=dict)
     members: dict[str, Member] = field(default_factory=dict)
     pieces: dict[PieceKey, Piece] = field(default_factory=dict)
     database: Database = field(default_factory=Database)

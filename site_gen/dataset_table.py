@@ -13,6 +13,7 @@ from typing import Any
 
 from site_gen.dataset_archive import content_key
 from site_gen.dataset_cache import Run, TableOutput, joined_key, keyed_runs, schema_digest
+from site_gen.dataset_count import expected_rows
 from site_gen.dataset_csv import (
     CsvFormat,
     PublishError,
@@ -23,15 +24,6 @@ from site_gen.dataset_csv import (
 )
 from site_gen.records import Records
 from site_gen.tables import Table
-
-
-def expected_rows(records: Records, table: Table) -> int:
-    """How many rows the records make: one per record, or one per list item for link tables."""
-    link = table.spec.link
-    if link is None:
-        return len(records.of(table.name))
-    values = [r.fields.get(link.field) for r in records.of(link.collection)]
-    return sum([len(value) for value in values if isinstance(value, list)])
 
 
 def _count(table: Table, rows: list[tuple[Any, ...]], expected: int) -> None:
@@ -73,13 +65,15 @@ def _encode(table: Table, form: CsvFormat, start: int, end: int) -> tuple[
 
 
 def publish_table(records: Records, table: Table, cached: TableOutput | None = None,
-                  reuse: bool = True) -> TableOutput:
-    """One table's typed rows, CSV and JSON, after proving that no row was lost or split.
+                  reuse: bool = True, expected: int | None = None) -> TableOutput:
+    """One table's typed rows, CSV and JSON, after proving that no row was lost or split:
+    that the table has the rows the records make (`expected`, when already counted).
 
     With `reuse`, taken from `cached` when that was made from the same rows and schema, and
     otherwise made of `cached`'s runs wherever the rows of a run are the same. Without it
     (a one-off build) the table is encoded whole and nothing is kept for another build."""
-    expected = expected_rows(records, table)
+    if expected is None:
+        expected = expected_rows(records, table)
     if not reuse:
         form = CsvFormat(table)
         outputs = _Outputs(form.header())

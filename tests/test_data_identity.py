@@ -18,10 +18,11 @@ from test_incremental import override_schema, replace_text, tree
 
 from site_gen.build import Builder
 from site_gen.dataset_cache import TableOutput, run_ends, table_key
+from site_gen.dataset_count import Count, count_rows, expected_rows
 from site_gen.dataset_csv import PublishError, typed_rows
 from site_gen.dataset_database import Database, sqlite_bytes
 from site_gen.dataset_table import publish_table
-from site_gen.records import Records
+from site_gen.records import Record, Records
 from site_gen.tables import Table
 from site_gen.validate import Gathered, gather
 
@@ -226,3 +227,30 @@ def test_edits_that_share_rows_give_the_files_of_a_clean_build(golden_project: P
         incremental, clean = tree(out), _clean(project, tmp_path / f"clean-{number}")
         assert set(incremental) == set(clean)
         assert [path for path in clean if incremental[path] != clean[path]] == [], number
+
+
+def test_a_count_after_the_last_counts_only_changed_records_and_stays_exact(
+        gathered: Gathered) -> None:
+    table = gathered.tables["event_places"]
+    events = list(gathered.records.of("events")) * 3  # records enough to count some again
+
+    def counted(members: list[Record], last: Count | None) -> Count:
+        records = Records({**gathered.records.by_collection, "events": members})
+        result = count_rows(records, table, last)
+        assert result.total == expected_rows(records, table)
+        return result
+
+    first = counted(events, None)
+    assert counted(list(events), first) is first  # the very records: the very count
+    more = list(events)
+    more[1] = replace(more[1], fields={**more[1].fields, "places": ["a", "b", "c", "d"]})
+    grown = counted(more, first)
+    assert grown.total != first.total and grown.records[1] is more[1]
+    more[0] = replace(more[0], fields=dict(more[0].fields))  # equal, another object
+    more[1] = replace(more[1], fields={k: v for k, v in more[1].fields.items() if k != "places"})
+    assert counted(more, grown).total == first.total - len(events[1].fields.get("places", []))
+    assert counted(more[:-1], grown).total == expected_rows(  # one record fewer
+        Records({"events": more[:-1]}), table)
+    claimed = gathered.tables["event_claimed_by"]  # another field of the same records
+    records = Records({"events": more})
+    assert count_rows(records, claimed, grown).total == expected_rows(records, claimed)

@@ -22,7 +22,7 @@ from site_gen.dataset_archive import TooLarge, archive_bytes, zipfile_bytes
 from site_gen.dataset_cache import DataCache, TableOutput
 from site_gen.dataset_count import count_rows
 from site_gen.dataset_csv import PublishError
-from site_gen.dataset_deflate import Deflater
+from site_gen.dataset_deflate import Deflater, Member
 from site_gen.dataset_meta import DatasetInfo, citation_cff, dataset_info, license_descriptor
 from site_gen.dataset_sqlite import datasette_metadata
 from site_gen.dataset_table import publish_table
@@ -165,7 +165,7 @@ def _publish(gathered: Gathered, charts: Charts, env: jinja2.Environment, cache:
     metadata = _json(datasette_metadata(info, info.name, tables))
     database = f"{info.name}.sqlite"
     files[database] = copying.result()
-    deflater.add(database, files[database], text=False)
+    deflater.add(database, files[database], text=False, like=cache.sqlite)
     add("metadata.json", metadata)
 
     package_files = _package_downloads(files, database)
@@ -180,10 +180,12 @@ def _publish(gathered: Gathered, charts: Charts, env: jinja2.Environment, cache:
     try:
         members, kept, pieces = deflater.members()
         files[archive] = archive_bytes(info.name, members, info.created)
+        sqlite: tuple[bytes, Member] | None = (files[database], members[database])
     except TooLarge:  # Zip64: written by zipfile, every member compressed again
-        kept, pieces = {}, {}
+        kept, pieces, sqlite = {}, {}, None
         files[archive] = zipfile_bytes(info.name, {**files, **extra}, info.created)
     cache.tables, cache.counts, cache.members, cache.pieces = outputs, counts, kept, pieces
+    cache.sqlite = sqlite if reuse else None
     package_files.insert(0, Download(
         archive, "Zip", "application/zip", len(files[archive]),
         "every file of the dataset, with a README.md and a CITATION.cff"))

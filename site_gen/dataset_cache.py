@@ -71,17 +71,18 @@ class TableOutput:
 @dataclass
 class DataCache:
     """Each table's outputs and the count of its rows by table name, the compressed zip
-    members by content key, their compressed pieces by content and the working SQLite
-    database.
+    members by content key, their compressed pieces by content, the working SQLite
+    database, and the last database file with its member.
 
-    Every build replaces the first four with what it used, so nothing outlives the tables it
-    came from."""
+    Every build replaces all but the database with what it used, so nothing outlives the
+    tables it came from."""
 
     tables: dict[str, TableOutput] = field(default_factory=dict)
     counts: dict[str, Count] = field(default_factory=dict)
     members: dict[str, Member] = field(default_factory=dict)
     pieces: dict[PieceKey, Piece] = field(default_factory=dict)
     database: Database = field(default_factory=Database)
+    sqlite: tuple[bytes, Member] | None = None
 
 
 def _feed(digest: Any, value: Any) -> None:

@@ -10,6 +10,10 @@ the last build are taken as they were wherever the content is the same. A member
 piece is compressed exactly as zipfile compresses it. The member's CRC-32 is combined from
 those of its pieces, as zlib's crc32_combine does.
 
+A piece is known by the SHA-256 of its bytes; given the last version of a member, a piece
+with the same bytes at the same place in it is known by comparing them, which is several
+times faster (the database: ~70 pieces at 10,000 records, of which an edit changes few).
+
 LEVEL is 4, not zlib's default 6: on the database and tables of 10,000 records it deflates
 3.8 times faster for a zip 7.6% larger. The pieces cost another 1-2% (128 KiB pieces).
 """
@@ -164,6 +168,29 @@ def deflate(data: bytes, text: bool = True) -> Member:
     return joined(pieces)
 
 
+def _placed(like: tuple[bytes, Member] | None
+            ) -> dict[tuple[int, int, bool], tuple[memoryview, PieceKey, Piece]]:
+    """The pieces of an earlier version of a member by (start, end, whether last), with
+    their bytes."""
+    if like is None:
+        return {}
+    data, member = like
+    if member.size != len(data):
+        return {}
+    view, start, placed = memoryview(data), 0, {}
+    for key, piece in member.pieces:
+        end = start + piece.size
+        placed[start, end, key[1]] = (view[start:end], key, piece)
+        start = end
+    return placed
+
+
+def _done(result: tuple[PieceKey, Piece, bool]) -> Future[tuple[PieceKey, Piece, bool]]:
+    future: Future[tuple[PieceKey, Piece, bool]] = Future()
+    future.set_result(result)
+    return future
+
+
 class Deflater:
     """Members by name, each taken from the last build's members or pieces, or compressed
     piece by piece on the workers."""
@@ -188,9 +215,12 @@ class Deflater:
             return key, piece, False
         return key, deflate_piece(data, last), True
 
-    def add(self, name: str, data: bytes, key: str | None = None, text: bool = True) -> None:
+    def add(self, name: str, data: bytes, key: str | None = None, text: bool = True,
+            like: tuple[bytes, Member] | None = None) -> None:
         """Compress `data` as the member `name`, cut as text or as binary data; `key`, if
-        given, is its content key, under which the last build's member is taken whole."""
+        given, is its content key, under which the last build's member is taken whole.
+        `like` is an earlier version of the member, with its bytes: a piece of it that has
+        the same place, length and bytes as a piece of `data` is taken as it is."""
         if self.limit and len(data) > self.limit:
             self.oversize.append(name)
             return
@@ -202,8 +232,14 @@ class Deflater:
                 return
         view, start, futures = memoryview(data), 0, []
         ends = cuts(data, text)
+        earlier = _placed(like)
         for end in ends:
-            futures.append(self.pool.submit(self._piece, view[start:end], end == ends[-1]))
+            last = end == ends[-1]
+            found = earlier.get((start, end, last))
+            if found is not None and data.startswith(found[0], start):
+                futures.append(_done((found[1], found[2], False)))
+            else:
+                futures.append(self.pool.submit(self._piece, view[start:end], last))
             start = end
         self.pending[name] = futures
 

@@ -12,6 +12,7 @@ import zlib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -122,3 +123,27 @@ def test_a_member_unchanged_is_taken_whole_and_keeps_its_pieces() -> None:
         done, by_key, kept = deflater.members()
     assert deflater.made == 0 and done["t.csv"] is members["key"] is by_key["key"]
     assert kept == pieces  # for the build after, when the member changes
+
+
+@pytest.mark.parametrize(("change", "made"), [
+    (lambda data: data[:4 * PIECE + 9] + b"\xff" + data[4 * PIECE + 10:], 1),  # a page
+    (lambda data: data[:-1] + b"\xff", 1),  # the last piece, same length
+    (lambda data: data + _binary(PIECE // 2, seed=3), 1),  # the last piece grows
+    (lambda data: data[:7 * PIECE + 5], 1),  # cut inside a piece
+    (lambda data: data[:9 * PIECE], 1),  # the same bytes, but now the last piece
+    (lambda data: data, 0),
+])
+def test_pieces_of_the_last_version_are_taken_where_their_bytes_are_the_same(
+        change: Any, made: int) -> None:
+    binary = _binary(10 * PIECE + 77)
+    first, _, _ = _add({"db.sqlite": (binary, False)})
+    changed = change(binary)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        deflater = Deflater(pool, {}, {})  # no pieces by content: all but the same compressed
+        deflater.add("db.sqlite", changed, text=False, like=(binary, first["db.sqlite"]))
+        done, _, kept = deflater.members()
+    assert done["db.sqlite"] == deflate(changed, text=False)
+    assert deflater.made == made
+    assert set(kept) == {key for key, _ in done["db.sqlite"].pieces}
+    inflater = zlib.decompressobj(-15)
+    assert inflater.decompress(done["db.sqlite"].deflated) == changed and inflater.eof

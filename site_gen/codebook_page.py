@@ -64,7 +64,20 @@ def spatial_coverage(tables: dict[str, Table]) -> dict[str, Any] | None:
     return {"@type": "Place", "geo": {"@type": "GeoShape", "box": box}}
 
 
-def dataset_jsonld(info: DatasetInfo, language: str, tables: dict[str, Table],
+@dataclass(frozen=True)
+class Coverage:
+    """The period and the area the data covers. Made from the rows alone, so the data stage
+    works it out while the database is copied, before the sizes of the files are known."""
+
+    temporal: str
+    spatial: dict[str, Any] | None
+
+
+def coverage(tables: dict[str, Table]) -> Coverage:
+    return Coverage(temporal_coverage(tables), spatial_coverage(tables))
+
+
+def dataset_jsonld(info: DatasetInfo, language: str, covered: Coverage,
                    downloads: list[Download]) -> dict[str, Any]:
     """schema.org Dataset with one DataDownload per published file."""
     jsonld: dict[str, Any] = {
@@ -86,10 +99,10 @@ def dataset_jsonld(info: DatasetInfo, language: str, tables: dict[str, Table],
             organization["url"] = info.base_url
         jsonld["creator"] = organization
         jsonld["publisher"] = organization
-    if coverage := temporal_coverage(tables):
-        jsonld["temporalCoverage"] = coverage
-    if place := spatial_coverage(tables):
-        jsonld["spatialCoverage"] = place
+    if covered.temporal:
+        jsonld["temporalCoverage"] = covered.temporal
+    if covered.spatial:
+        jsonld["spatialCoverage"] = covered.spatial
     jsonld["distribution"] = [{
         "@type": "DataDownload",
         "name": d.name,
@@ -114,8 +127,9 @@ def chart_data(charts: Charts, root: str) -> list[ChartData]:
 
 def render_codebook(env: jinja2.Environment, gathered: Gathered, info: DatasetInfo,
                     tables: list[TableView], package_files: list[Download],
-                    charts: Charts) -> bytes:
-    """Render data.html; every download, table and chart CSV gets a relative link."""
+                    charts: Charts, covered: Coverage | None = None) -> bytes:
+    """Render data.html; every download, table and chart CSV gets a relative link.
+    `covered` is the coverage of the tables, when already worked out."""
     assert gathered.config is not None
     context = base_context(gathered.config, PAGE)
     downloads = package_files + [d for view in tables for d in view.files]
@@ -126,7 +140,8 @@ def render_codebook(env: jinja2.Environment, gathered: Gathered, info: DatasetIn
         charts=chart_data(charts, context["root"]),
         csv_rules=CSV_RULES,
         citation=info.citation(),
-        jsonld=dataset_jsonld(info, gathered.config.language, gathered.tables, downloads),
+        jsonld=dataset_jsonld(info, gathered.config.language,
+                              covered or coverage(gathered.tables), downloads),
     )
     with template_problems(gathered.project):
         return env.get_template(TEMPLATE).render(context).encode("utf-8")

@@ -17,7 +17,7 @@ import jinja2
 
 from site_gen import collector, dataset_archive
 from site_gen.codebook import Download, table_views
-from site_gen.codebook_page import render_codebook
+from site_gen.codebook_page import coverage, render_codebook
 from site_gen.dataset_archive import TooLarge, archive_bytes, zipfile_bytes
 from site_gen.dataset_cache import DataCache, TableOutput
 from site_gen.dataset_count import count_rows
@@ -163,14 +163,15 @@ def _publish(gathered: Gathered, charts: Charts, env: jinja2.Environment, cache:
         resources.append(_resource(table, f"{name}.csv", output))
     add("datapackage.json", _json(datapackage(info, resources)))
     metadata = _json(datasette_metadata(info, info.name, tables))
+    table_files = {name: _table_downloads(table, files) for name, table in tables.items()}
+    views = table_views(tables, gathered.config, table_files)
+    covered = coverage(tables)
     database = f"{info.name}.sqlite"
     files[database] = copying.result()
     deflater.add(database, files[database], text=False, like=cache.sqlite)
     add("metadata.json", metadata)
 
     package_files = _package_downloads(files, database)
-    table_files = {name: _table_downloads(table, files) for name, table in tables.items()}
-    views = table_views(tables, gathered.config, table_files)
     downloads = package_files + [d for name in tables for d in table_files[name]]
     extra = {"README.md": readme(info, views, downloads).encode("utf-8"),
              "CITATION.cff": citation_cff(info).encode("utf-8")}
@@ -189,6 +190,7 @@ def _publish(gathered: Gathered, charts: Charts, env: jinja2.Environment, cache:
     package_files.insert(0, Download(
         archive, "Zip", "application/zip", len(files[archive]),
         "every file of the dataset, with a README.md and a CITATION.cff"))
-    files["index.html"] = render_codebook(env, gathered, info, views, package_files, charts)
+    files["index.html"] = render_codebook(env, gathered, info, views, package_files, charts,
+                                          covered)
     log.info("data: %d tables, %d files", len(tables), len(files))
     return files

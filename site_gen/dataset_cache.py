@@ -15,8 +15,10 @@ import hashlib
 import operator
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
+from site_gen.dataset_archive import content_key
 from site_gen.dataset_count import Count
 from site_gen.dataset_database import Database
 from site_gen.dataset_deflate import Member, Piece, PieceKey
@@ -45,15 +47,23 @@ class TableOutput:
     key: str
     rows: list[tuple[Any, ...]]  # typed cells in column order, for the SQLite database
     csv: bytes
-    csv_hash: str  # content_key of the CSV, as the Data Package descriptor gives it
     json: bytes
-    json_hash: str
     runs: dict[bytes, Run] = field(default_factory=dict)  # by run_key; none in a one-off build
     encoded: int = 0  # runs this build encoded, rather than took from the last build's output
     # The schema_digest and the rows the key was made from (none in a one-off build). A later
     # build whose rows are equal but other objects puts them here in place of these (`hold`).
     schema: bytes = b""
     source: list[dict[str, Any]] = field(default_factory=list)
+
+    @cached_property
+    def csv_hash(self) -> str:
+        """content_key of the CSV, as the Data Package descriptor gives it. Worked out when
+        first asked for, which the data stage does while the database is copied."""
+        return content_key(self.csv)
+
+    @cached_property
+    def json_hash(self) -> str:
+        return content_key(self.json)
 
     def same_rows(self, table: Table, schema: bytes) -> bool:
         """Whether the table has the very rows this output was made from, under its schema:
@@ -142,12 +152,15 @@ def _ends_run(row: dict[str, Any], first: str | None) -> bool:
 
 
 def _run_end(table: Table, first: str | None, start: int) -> int:
-    """Where the run of rows that starts at `start` ends."""
-    rows = table.rows
-    last = min(len(rows), start + LONGEST_RUN)
-    for number in range(start + 1, last):
-        if _ends_run(rows[number - 1], first):
-            return number
+    """Where the run of rows that starts at `start` ends (_ends_run, written out: it is
+    asked of every row of a table keyed from nothing)."""
+    last = min(len(table.rows), start + LONGEST_RUN)
+    for number, row in enumerate(table.rows[start:last - 1], start=start + 1):
+        try:
+            if hash(row.get(first)) % RUN == 0:  # type: ignore[arg-type]
+                return number
+        except TypeError:
+            pass
     return last
 
 

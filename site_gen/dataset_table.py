@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from site_gen.dataset_archive import content_key
 from site_gen.dataset_cache import Run, TableOutput, joined_key, keyed_runs, schema_digest
 from site_gen.dataset_count import expected_rows
 from site_gen.dataset_csv import (
@@ -80,7 +79,7 @@ def publish_table(records: Records, table: Table, cached: TableOutput | None = N
         outputs.add(*_encode(table, form, 0, len(table.rows)))
         _count(table, outputs.rows, expected)
         csv, json = b"".join(outputs.csv), json_document(outputs.json)
-        return TableOutput("", outputs.rows, csv, content_key(csv), json, content_key(json))
+        return TableOutput("", outputs.rows, csv, json)
     schema = schema_digest(table)
     if cached is not None and cached.same_rows(table, schema):
         _count(table, cached.rows, expected)
@@ -110,5 +109,4 @@ def publish_table(records: Records, table: Table, cached: TableOutput | None = N
     _count(table, outputs.rows, expected)
     csv = b"".join(outputs.csv)
     json = json_document(outputs.json)
-    return TableOutput(key, outputs.rows, csv, content_key(csv), json, content_key(json),
-                       runs, encoded, schema, list(table.rows))
+    return TableOutput(key, outputs.rows, csv, json, runs, encoded, schema, list(table.rows))

@@ -66,9 +66,11 @@ class Charts:
         return [c for c in self.charts if c.kind == kind]
 
 
-def plans(tables: dict[str, Table]) -> list[Plan]:
-    """Every chart to make, in the order their ids are given out."""
-    return [*figure_plans(tables), *event_plans(tables), *map_plans(tables)]
+def plans(tables: dict[str, Table], memo: ChartMemo | None = None) -> list[Plan]:
+    """Every chart to make, in the order their ids are given out (with the counts of events
+    a long-lived builder's `memo` keeps, only the rows an edit changed are counted)."""
+    counts = memo.events if memo is not None else None
+    return [*figure_plans(tables), *event_plans(tables, counts), *map_plans(tables)]
 
 
 def drafts(tables: dict[str, Table], config: SiteConfig) -> list[Draft]:
@@ -112,7 +114,7 @@ def make_charts(tables: dict[str, Table], config: SiteConfig, cache_dir: Path,
     taken: set[str] = set()
     remade = 0
     with debug_mode(False):
-        for plan in plans(tables):
+        for plan in plans(tables, memo):
             # Ids are given out in plan order whether or not a chart is reused.
             chart_id = unique_id(plan.wanted, taken)
             key = plan_key(plan) if memo is not None else None

@@ -6,8 +6,11 @@ so such events are counted in the caption and the text alternative instead.
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date
+from itertools import compress, count
 from typing import Any
 
 import altair as alt
@@ -83,19 +86,59 @@ def _spec(rows: list[dict[str, Any]], note: str) -> dict[str, Any]:
     return finish(to_dict(chart), TITLE, [note] if note else [], {"rows": rows})
 
 
-def event_plans(tables: dict[str, Table]) -> list[Plan]:
+@dataclass
+class EventCounts:
+    """The counts of events per day and type, and of those dated more coarsely, with the rows
+    they were counted from. A long-lived builder keeps them: the tables stage hands out the
+    very same rows for an unchanged record, so an edit counts again only the rows that are
+    not those of the last build at the same place."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    daily: Counter[tuple[str, str]] = field(default_factory=Counter)
+    coarse: Counter[str] = field(default_factory=Counter)
+
+    def update(self, rows: list[dict[str, Any]]) -> None:
+        changed = None
+        if len(rows) == len(self.rows):
+            changed = list(compress(count(), map(operator.is_not, rows, self.rows)))
+        if changed is None or len(changed) > len(rows) // 8:
+            self.daily, self.coarse = Counter(), Counter()
+            changed, old = list(range(len(rows))), []
+        else:
+            old = [self.rows[i] for i in changed]
+        for row in old:
+            self._add(row, -1)
+        for i in changed:
+            self._add(rows[i], 1)
+        self.rows = list(rows)
+
+    def _add(self, row: dict[str, Any], step: int) -> None:
+        precision = row.get("date_precision")
+        if precision == "day" and row.get("date_start"):
+            key: Any = (row["date_start"], row["type"])
+            counter: Counter[Any] = self.daily
+        elif precision in COARSE:
+            key, counter = precision, self.coarse
+        else:
+            return
+        counter[key] += step
+        if not counter[key]:
+            del counter[key]  # as a count from nothing has it
+
+
+def event_plans(tables: dict[str, Table], counts: EventCounts | None = None) -> list[Plan]:
     """The events-per-day chart, when at least one event is dated to a day; its inputs are
-    the count of events per day and type, and of those dated more coarsely."""
+    the count of events per day and type, and of those dated more coarsely. `counts` are
+    the last build's, updated here (in a one-off build, counted from nothing)."""
     events = tables.get("events")
     if events is None:
         return []
-    daily = Counter((r["date_start"], r["type"]) for r in events.rows
-                    if r.get("date_precision") == "day" and r.get("date_start"))
-    if not daily:
+    counts = counts if counts is not None else EventCounts()
+    counts.update(events.rows)
+    if not counts.daily:
         return []
-    coarse = Counter(r["date_precision"] for r in events.rows
-                     if r.get("date_precision") in COARSE)
-    return [Plan("events-per-day", _draft, (sorted(daily.items()), sorted(coarse.items())))]
+    return [Plan("events-per-day", _draft, (sorted(counts.daily.items()),
+                                            sorted(counts.coarse.items())))]
 
 
 def _draft(config: SiteConfig, daily: list[tuple[tuple[str, str], int]],

@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from site_gen.chart_events import EventCounts
 from site_gen.chart_style import Draft, Plan
 from site_gen.config import SiteConfig
 from site_gen.memo import feed_value
@@ -38,6 +39,8 @@ class ChartMemo:
     # same id again, the build hands out that very object, so pages keyed on it need no
     # second digest of its rows (render_scope.chart_keys).
     charts: dict[str, Any] = field(default_factory=dict)
+    # The counts of events per day and type, kept with the rows they were counted from.
+    events: EventCounts = field(default_factory=EventCounts)
 
     def start(self, site: str, config: SiteConfig) -> dict[str, Made]:
         """The charts made before under this site fingerprint and config (repr), else none."""

@@ -6,10 +6,13 @@ from pathlib import Path
 
 import pytest
 from conftest import make_project
+from hypothesis import given
+from hypothesis import strategies as st
 
 from site_gen import chart_output
 from site_gen.build import Builder
 from site_gen.chart import Charts, make_charts
+from site_gen.chart_events import EventCounts, event_plans
 from site_gen.chart_memo import ChartMemo
 from site_gen.chart_output import svg_cache_path
 from site_gen.validate import gather
@@ -180,3 +183,36 @@ def test_only_a_long_lived_builder_keeps_charts(project: Path, tmp_path: Path,
     Builder(project, tmp_path / "clean", long_lived=False).build()
     for path in sorted((tmp_path / "clean" / "charts").iterdir()):
         assert (tmp_path / "live" / "charts" / path.name).read_bytes() == path.read_bytes()
+
+
+@given(st.lists(st.tuples(st.sampled_from(["change", "same", "insert", "delete", "move"]),
+                          st.integers(0, 10_000), st.sampled_from(["day", "month", "year",
+                                                                   "interval", None])),
+                max_size=12))
+def test_event_counts_kept_across_edits_equal_counts_from_nothing(
+        edits: list[tuple[str, int, str | None]]) -> None:
+    """Each edit replaces, keeps, adds, removes or moves rows; the counts a long-lived builder
+    updates (only the rows that are not the very rows of the last build) equal a recount."""
+
+    def row(n: int, precision: str | None) -> dict[str, object]:
+        return {"id": f"e{n}", "date_precision": precision, "type": "abc"[n % 3],
+                "date_start": f"2022-03-{1 + n % 9:02d}" if n % 7 else None}
+
+    rows = [row(n, "day" if n % 4 else "month") for n in range(40)]
+    kept = EventCounts()
+    for action, n, precision in edits:
+        at = n % len(rows) if rows else 0
+        if action == "change" and rows:
+            rows[at] = row(n, precision)  # a new object, as for an edited record
+        elif action == "insert":
+            rows.insert(at, row(n, precision))
+        elif action == "delete" and rows:
+            del rows[at]
+        elif action == "move" and rows:
+            rows.append(rows.pop(at))
+        kept.update(list(rows))
+        fresh = EventCounts()
+        fresh.update(list(rows))
+        assert (kept.daily, kept.coarse) == (fresh.daily, fresh.coarse)
+        assert all(kept.daily.values()) and all(kept.coarse.values())
+    assert event_plans({}, kept) == []

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import operator
 import os
+import zlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -143,12 +144,16 @@ def _run_key(table: Table, schema: bytes, start: int, end: int) -> bytes:
     return digest.digest()
 
 
+def _cell_hash(value: Any) -> int:
+    """A hash of a cell that every process gives alike (Python's hash of a text is seeded
+    per process): the runs, and so how much an edit encodes again, do not vary by run."""
+    text = value if isinstance(value, str) else repr(value)
+    return zlib.crc32(text.encode("utf-8", "surrogatepass"))
+
+
 def _ends_run(row: dict[str, Any], first: str | None) -> bool:
     """Whether a run ends after this row, by its first cell."""
-    try:
-        return hash(row.get(first)) % RUN == 0  # type: ignore[arg-type]
-    except TypeError:
-        return False
+    return _cell_hash(row.get(first)) % RUN == 0  # type: ignore[arg-type]
 
 
 def _run_end(table: Table, first: str | None, start: int) -> int:
@@ -156,18 +161,16 @@ def _run_end(table: Table, first: str | None, start: int) -> int:
     asked of every row of a table keyed from nothing)."""
     last = min(len(table.rows), start + LONGEST_RUN)
     for number, row in enumerate(table.rows[start:last - 1], start=start + 1):
-        try:
-            if hash(row.get(first)) % RUN == 0:  # type: ignore[arg-type]
-                return number
-        except TypeError:
-            pass
+        if _cell_hash(row.get(first)) % RUN == 0:  # type: ignore[arg-type]
+            return number
     return last
 
 
 def run_ends(table: Table) -> list[int]:
     """Where the runs of a table's rows end, by the rows' first cells: a row added, removed or
-    changed moves no other run's rows. Python's hash is the same throughout one process,
-    and the runs decide only what is taken from the last build, never what is written."""
+    changed moves no other run's rows (but for runs cut at LONGEST_RUN, up to the next run a
+    row ends). The runs decide only what is taken from the last build, never what is
+    written."""
     first = table.columns[0] if table.columns else None
     ends: list[int] = []
     start = 0

@@ -6,7 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 import sqlite3
+import subprocess
+import sys
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -400,3 +403,17 @@ def test_an_edit_at_scale_remakes_one_run_one_row_and_a_few_pieces(many: Path) -
     assert again == publish_data(gathered(), CHARTS, env)
     assert cache.tables["events"].encoded <= 2
     assert cache.tables["event_tags"].encoded <= 2
+
+
+def test_runs_end_at_the_same_rows_in_every_process() -> None:
+    """How much an edit encodes again must not depend on the hash seed of the process."""
+    script = ("from site_gen.dataset_cache import run_ends\n"
+              "from site_gen.schemas import TableSpec\n"
+              "from site_gen.tables import Table\n"
+              "rows = [{'id': f'e{n}'} for n in range(2000)] + [{'id': 3.5}, {'id': None}]\n"
+              "table = Table(TableSpec('t', 'T', '', 't.csv', {}, []), ['id', 'n'], rows)\n"
+              "print(run_ends(table))\n")
+    found = {subprocess.run([sys.executable, "-c", script], check=True, capture_output=True,
+                            text=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+             for seed in ("1", "2", "3")}
+    assert len(found) == 1 and found.pop().count(",") > 2000 // 256

@@ -98,14 +98,15 @@ class EventCounts:
     coarse: Counter[str] = field(default_factory=Counter)
 
     def update(self, rows: list[dict[str, Any]]) -> None:
+        last, self.rows = self.rows, []  # counts cut short by an error are counted again
         changed = None
-        if len(rows) == len(self.rows):
-            changed = list(compress(count(), map(operator.is_not, rows, self.rows)))
-        if changed is None or len(changed) > len(rows) // 8:
+        if len(rows) == len(last):
+            changed = list(compress(count(), map(operator.is_not, rows, last)))
+        if changed is None or not last or len(changed) > len(rows) // 8:
             self.daily, self.coarse = Counter(), Counter()
             changed, old = list(range(len(rows))), []
         else:
-            old = [self.rows[i] for i in changed]
+            old = [last[i] for i in changed]
         for row in old:
             self._add(row, -1)
         for i in changed:

@@ -216,3 +216,19 @@ def test_event_counts_kept_across_edits_equal_counts_from_nothing(
         assert (kept.daily, kept.coarse) == (fresh.daily, fresh.coarse)
         assert all(kept.daily.values()) and all(kept.coarse.values())
     assert event_plans({}, kept) == []
+
+
+def test_event_counts_cut_short_by_an_error_are_counted_again() -> None:
+    rows = [{"id": f"e{n}", "date_precision": "day", "date_start": "2022-03-01",
+             "type": "strike"} for n in range(40)]
+    kept = EventCounts()
+    kept.update(rows)
+    broken = [*rows[:20], {**rows[20], "type": ["not", "hashable"]}, *rows[21:]]
+    with pytest.raises(TypeError):
+        kept.update(broken)
+    kept.update([])
+    assert not kept.daily and not kept.coarse
+    with pytest.raises(TypeError):
+        kept.update(broken)
+    kept.update(rows)
+    assert kept.daily == {("2022-03-01", "strike"): 40}

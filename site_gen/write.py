@@ -321,9 +321,10 @@ class Staging(MutableMapping[str, bytes]):
         differ = removed.union(rel for rel, inode in self._files.items() if inode == _STAGED)
         differ.update(set(old_folders) - folders_of(paths))  # made by hand, or now a file
         _remove(self.spare)
+        settle(root / MARKER)  # no change to the new tree, once live, has its keys' times
         _swap(root, out, self.spare)
         SpareRecord(new, old, paths, sorted(differ)).save(self.spare, remember=True)
-        settle(out / MARKER)  # after the keys of the trees and of the record file were taken
+        settle(out / MARKER)  # nor a change to the record file the times it was saved with
         return WriteStats(written, len(kept) + len(same), len(removed))
 
     def _update_spare(self, record: SpareRecord, kept: set[str]) -> WriteStats:
@@ -343,9 +344,10 @@ class Staging(MutableMapping[str, bytes]):
         new = record.spare
         new.build_id, new.top = self.build_id, write_spare.top_level(spare)
         new.update(spare, folders_of(targets).union(targets))  # a target may be a folder
+        settle(spare / MARKER)  # no change to the new tree, once live, has its keys' times
         _swap(spare, self.out, spare)
         SpareRecord(new, record.live, paths, sorted(written | removed)).save(spare, remember=True)
-        settle(self.out / MARKER)  # after the keys of the trees and of the record file were taken
+        settle(self.out / MARKER)  # nor a change to the record file the times it was saved with
         return WriteStats(len(written), len(kept) + len(same), len(removed))
 
 

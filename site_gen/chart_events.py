@@ -6,11 +6,9 @@ so such events are counted in the caption and the text alternative instead.
 
 from __future__ import annotations
 
-import operator
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import compress, count
 from typing import Any
 
 import altair as alt
@@ -19,6 +17,7 @@ from site_gen.chart_claims import utc_ms
 from site_gen.chart_style import PALETTE, WIDTH, Draft, Plan, finish, listing, to_dict
 from site_gen.config import SiteConfig
 from site_gen.dates import MONTHS
+from site_gen.identity import changed_at
 from site_gen.tables import Table
 
 COLUMNS = (("date", "Date"), ("day", "Day"), ("type", "Type"), ("type_label", "Type (label)"),
@@ -99,9 +98,7 @@ class EventCounts:
 
     def update(self, rows: list[dict[str, Any]]) -> None:
         last, self.rows = self.rows, []  # counts cut short by an error are counted again
-        changed = None
-        if len(rows) == len(last):
-            changed = list(compress(count(), map(operator.is_not, rows, last)))
+        changed = changed_at(rows, last)
         if changed is None or not last or len(changed) > len(rows) // 8:
             self.daily, self.coarse = Counter(), Counter()
             changed, old = list(range(len(rows))), []

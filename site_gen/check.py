@@ -9,7 +9,6 @@ from __future__ import annotations
 import difflib
 import functools
 import math
-import operator
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from site_gen.check_figures import check_figure, check_supersedes_cycles
 from site_gen.config import SiteConfig
 from site_gen.dates import DateError, parse_date
+from site_gen.identity import same_items
 from site_gen.problems import Problem
 from site_gen.records import COLLECTIONS, Record, Records
 from site_gen.schemas import Catalog, FieldSpec, Link
@@ -119,8 +119,7 @@ class CheckMemo:
 
 def _same(records: list[Record], seen: _Seen | None) -> bool:
     """Whether these are the very records of the last check."""
-    return seen is not None and len(seen.records) == len(records) \
-        and all(map(operator.is_, records, seen.records))
+    return seen is not None and same_items(records, seen.records)
 
 
 class _Checker:

@@ -23,6 +23,7 @@ from site_gen.dataset_archive import content_key
 from site_gen.dataset_count import Count
 from site_gen.dataset_database import Database
 from site_gen.dataset_deflate import Member, Piece, PieceKey
+from site_gen.identity import same_items
 from site_gen.memo import feed_value
 from site_gen.tables import Table
 
@@ -69,9 +70,7 @@ class TableOutput:
     def same_rows(self, table: Table, schema: bytes) -> bool:
         """Whether the table has the very rows this output was made from, under its schema:
         then it has this output's key."""
-        source = self.source
-        return (schema == self.schema and len(table.rows) == len(source)
-                and all(map(operator.is_, table.rows, source)))
+        return schema == self.schema and same_items(table.rows, self.source)
 
     def hold(self, table: Table) -> None:
         """Hold the table's rows, equal to those this output was made from (its key says so),

@@ -9,10 +9,9 @@ was made from, and only the records that are not those very objects are counted 
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass, field
-from itertools import compress, count
 
+from site_gen.identity import changed_at
 from site_gen.records import Record, Records
 from site_gen.tables import Table
 
@@ -50,13 +49,13 @@ def count_rows(records: Records, table: Table, last: Count | None = None) -> Cou
         return Count(len(records.of(table.name)))
     members = records.of(link.collection)
     source = (link.collection, link.field)
-    if last is None or last.source != source or len(last.records) != len(members):
+    if last is None or last.source != source:
         return Count(expected_rows(records, table), source, list(members))
     before = last.records
-    changed = list(compress(count(), map(operator.is_not, members, before)))
+    changed = changed_at(members, before)
+    if changed is None or len(changed) > len(members) // 2:  # cheaper counted whole
+        return Count(expected_rows(records, table), source, list(members))
     if not changed:
         return last
-    if len(changed) > len(members) // 2:  # cheaper counted whole
-        return Count(expected_rows(records, table), source, list(members))
     return Count(last.total + sum(_items(members[i], link.field) - _items(before[i], link.field)
                                   for i in changed), source, list(members))

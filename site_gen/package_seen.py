@@ -18,6 +18,7 @@ from typing import Any
 
 from frictionless import Schema
 
+from site_gen.identity import same_items
 from site_gen.tables import Table
 
 RowKeys = dict[tuple[str, str], set[bytes]]
@@ -106,7 +107,7 @@ def unseen(tables: dict[str, Table], keys: dict[str, tuple[str, str]], seen: Row
         rows = table.rows
         if held is None or held.key != key:
             picked = list(range(len(rows)))
-        elif len(rows) == len(held.rows) and all(map(operator.is_, rows, held.rows)):
+        elif same_items(rows, held.rows):
             continue
         else:
             picked = list(compress(count(), map(operator.not_,

@@ -11,14 +11,13 @@ caller build the model from nothing instead.
 
 from __future__ import annotations
 
-import operator
 from bisect import insort
 from dataclasses import dataclass, field
-from itertools import compress, count
 from typing import Any
 
 from site_gen import collector
 from site_gen.config import SiteConfig
+from site_gen.identity import changed_at
 from site_gen.records import COLLECTIONS
 from site_gen.schemas import Catalog
 from site_gen.site_model import (
@@ -104,8 +103,8 @@ def _changed_rows(collection: str, members: dict[str, Entry], table: Table,
     the entries of their ids. The other rows keep their ids, which with the new ones must be
     all different; an id only the old rows had is a record removed. None when too many rows
     moved to tell them this way (a record removed and another added shift those between)."""
-    positions = list(compress(count(), map(operator.is_not, table.rows, before)))
-    if len(positions) > LIMIT:
+    positions = changed_at(table.rows, before)
+    if positions is None or len(positions) > LIMIT:
         return None
     old_ids = {str(before[i]["id"]) for i in positions}
     new_ids: set[str] = set()

@@ -7,14 +7,14 @@ can be reported at the YAML file, line and column an editor wrote.
 from __future__ import annotations
 
 import functools
-import operator
 from array import array
 from dataclasses import dataclass, field
-from itertools import accumulate, compress, count
+from itertools import accumulate
 from sys import intern
 from typing import Any
 
 from site_gen.dates import DateError, parse_date
+from site_gen.identity import changed_at, same_items
 from site_gen.problems import Pos
 from site_gen.records import Record, Records
 from site_gen.schemas import Catalog, Link, TableSpec
@@ -176,7 +176,7 @@ def _by_id(members: list[Record]) -> list[Record]:
 
 def _same(records: list[Record], group: _Group) -> bool:
     """Whether these are the very records the group was assembled from."""
-    return len(group.records) == len(records) and all(map(operator.is_, records, group.records))
+    return same_items(records, group.records)
 
 
 def _part(spec: TableSpec, order: list[Record], olds: list[int | None],
@@ -219,10 +219,8 @@ def _patch(specs: list[TableSpec], members: list[Record], group: _Group
     """The group with the rows of a few records remade, when each stands where an earlier
     record with the same id stood (so that the rows keep their order); else None."""
     earlier = group.records
-    if len(earlier) != len(members):
-        return None
-    changed = list(compress(count(), map(operator.is_not, members, earlier)))
-    if len(changed) > PATCH_LIMIT:
+    changed = changed_at(members, earlier)
+    if changed is None or len(changed) > PATCH_LIMIT:
         return None
     places = dict(group.places)
     moves: list[tuple[int, Record]] = []

@@ -5,13 +5,13 @@ Templates only loop and test; every grouping, order and choice is made here.
 
 from __future__ import annotations
 
-import operator
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from site_gen.filters import humanize
+from site_gen.identity import same_items
 from site_gen.site_model import SORT_KEYS, Entry, SiteModel, unique
 
 EVENT_ROLES = (("actors", "involved"), ("claimed_by", "claims"), ("disputed_by", "disputes"))
@@ -149,8 +149,8 @@ class FigureViews:
            last: FigureViews | None = None) -> FigureViews:
         figures = list(model.ordered["figures"])
         made = list(getattr(charts, "charts", []))
-        if last is not None and last.fingerprint == fingerprint and _same(last.figures, figures) \
-                and _same(last.charts, made):
+        if last is not None and last.fingerprint == fingerprint \
+                and same_items(figures, last.figures) and same_items(made, last.charts):
             return last
         return FigureViews(fingerprint, figures, made, group_members(model))
 
@@ -158,10 +158,6 @@ class FigureViews:
         if self.sections is None:
             self.sections = metric_sections(model, charts)
         return self.sections
-
-
-def _same(old: list[Any], new: list[Any]) -> bool:
-    return len(old) == len(new) and all(map(operator.is_, old, new))
 
 
 def actor_events(actor: Entry) -> list[tuple[Entry, list[str]]]:

@@ -26,7 +26,7 @@ from site_gen.chart_draw import Drawer
 from site_gen.chart_memo import ChartMemo
 from site_gen.chart_output import Drawing
 from site_gen.dataset import DataCache, publish_data
-from site_gen.memo import Memo, content_fingerprint, digest, site_fingerprint
+from site_gen.memo import Memo, digest, site_fingerprint
 from site_gen.problems import ProblemsFound
 from site_gen.render import release_cards, render_site
 from site_gen.render_model import next_model
@@ -139,7 +139,7 @@ class Builder:
         if self.base_url:
             gathered.config = gathered.config.with_base_url(self.base_url)
         fingerprint = digest([site_fingerprint(project), gathered.config.base_url])
-        inputs = digest([fingerprint, content_fingerprint(gathered.records),
+        inputs = digest([fingerprint, gathered.records.fingerprint,
                          gathered.built.isoformat()])
         if inputs == state.inputs and state.build_id:
             outputs = [*state.memo.previous,

@@ -2,8 +2,9 @@
 
 A page's key hashes the site's fingerprint (site-gen version, site.yaml, templates,
 schemas), its template and the versions of every record it shows (a record's version is the
-hash of its file and its place in it) or, for pages about the whole fact base, the versions
-of all records. When a key is unchanged, the output of the previous build is kept as it is.
+hash of its file and its place in it) or, for pages about the whole fact base, the records'
+fingerprint (Records.fingerprint: every record file's path and hash). When a key is
+unchanged, the output of the previous build is kept as it is.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from site_gen import __version__
-from site_gen.records import Records
 from site_gen.schemas import DEFAULTS
 from site_gen.theme import template_dirs
 
@@ -69,11 +69,6 @@ def site_fingerprint(project: Path) -> str:
     for folder in (project / "datasets", DEFAULTS / "datasets"):
         parts += ["datasets", *_tree(folder)]
     return digest(parts)
-
-
-def content_fingerprint(records: Records) -> str:
-    """The versions of all records: changes with any edit, addition, removal or move."""
-    return records.fingerprint
 
 
 @dataclass

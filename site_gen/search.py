@@ -13,6 +13,7 @@ record they cite, changed are made again, and only the files they touch are seri
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -81,20 +82,24 @@ def _doc(entry: Entry) -> list[str]:
     return [entry.path, entry.label, KINDS[collection], date, _snippet(entry)]
 
 
-def _words(entry: Entry, known: dict[str, frozenset[str]],
-           last: dict[str, frozenset[str]] | None = None) -> set[str]:
+def _words(entry: Entry, known: dict[str, tuple[str, ...]],
+           last: dict[str, tuple[str, ...]] | None = None) -> tuple[str, ...]:
     """The words of all the entry's texts; each text is split once and remembered in `known`
-    (taken from `last`, the previous build's, when it is there)."""
+    (taken from `last`, the previous build's, when it is there).
+
+    At 100,000 records the word lists are most of the search stage's memory, so each is a
+    tuple (a set of 20 words takes five times the room) of interned strings (one object per
+    word, not one per time a word is met)."""
     found: set[str] = set()
     for text in _texts(entry):
         split = known.get(text)
         if split is None:
             split = last.get(text) if last is not None else None
             if split is None:
-                split = frozenset(words(text))
+                split = tuple(dict.fromkeys(map(sys.intern, words(text))))
             known[text] = split
-        found |= split
-    return found
+        found.update(split)
+    return tuple(found)
 
 
 @dataclass
@@ -108,7 +113,7 @@ class SearchCache:
     versions: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
     index: SearchIndex | None = None
-    known: dict[str, frozenset[str]] = field(default_factory=dict)  # the words of each text
+    known: dict[str, tuple[str, ...]] = field(default_factory=dict)  # the words of each text
 
 
 def build_search(model: SiteModel, cache: SearchCache | None = None, fingerprint: str = ""
@@ -126,8 +131,8 @@ def build_search(model: SiteModel, cache: SearchCache | None = None, fingerprint
         return _update(cache, entries, order, fingerprint).files()
 
 
-def _index(entries: list[Entry], known: dict[str, frozenset[str]],
-           last: dict[str, frozenset[str]] | None = None) -> SearchIndex:
+def _index(entries: list[Entry], known: dict[str, tuple[str, ...]],
+           last: dict[str, tuple[str, ...]] | None = None) -> SearchIndex:
     return SearchIndex([_doc(entry) for entry in entries],
                        [_words(entry, known, last) for entry in entries])
 
@@ -139,7 +144,7 @@ def _update(cache: SearchCache, entries: list[Entry], order: list[list[str]],
     labels = [entry.label for entry in entries]
     if (index is None or fingerprint != cache.fingerprint or order != cache.order
             or "" in versions):  # a record of unknown version may have changed in any way
-        known: dict[str, frozenset[str]] = {}  # only this build's texts, so none pile up
+        known: dict[str, tuple[str, ...]] = {}  # only this build's texts, so none pile up
         index = _index(entries, known, cache.known)
         cache.known = known
     else:

@@ -148,3 +148,20 @@ def test_the_word_memo_does_not_grow_with_edits(project: Path) -> None:
                         encoding="utf-8")
         update(project, cache)
     assert len(cache.known) == size
+
+
+def test_each_doc_keeps_its_words_as_one_tuple_of_shared_strings(project: Path) -> None:
+    """At 100,000 records the word lists are most of the search stage's memory: a tuple per
+    doc and per text, and one string object per word however many docs hold it."""
+    cache = SearchCache()
+    build_search(model_of(project), cache, FINGERPRINT)
+    assert cache.index is not None
+    assert all(type(found) is tuple for found in cache.index.found)
+    assert all(type(split) is tuple for split in cache.known.values())
+    held: dict[str, str] = {}
+    repeated = 0
+    for found in cache.index.found:
+        for word in found:
+            repeated += word in held
+            assert held.setdefault(word, word) is word
+    assert repeated > 100

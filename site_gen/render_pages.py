@@ -14,6 +14,7 @@ from jinja2 import Environment, Template
 
 from site_gen.jsonld import record_json, record_ld
 from site_gen.memo import Memo, digest, entry_key
+from site_gen.memory import give_back
 from site_gen.render_fork import in_two
 from site_gen.render_scope import (
     Before,
@@ -39,6 +40,7 @@ RECORD_TEMPLATES = {"events": "event.html", "figures": "figure.html", "quotes": 
 
 
 _VERSION = operator.attrgetter("version")
+SHALLOW = "../"  # the root of a page one folder deep, as base_context gives it
 
 # Backlinks that a record's card shows wherever it appears (includes/figure_card.html lists
 # the figures that supersede a figure); a page showing the card depends on them too.
@@ -283,6 +285,19 @@ def site_pages(writer: PageWriter, charts: ChartIndex) -> None:
     writer.page("search/index.html", "search.html")
 
 
+def drop_shallow_cards(model: SiteModel) -> None:
+    """In a one-off build, let go of the cards that the pages one folder deep (the indexes)
+    showed before the record pages, two deep, are made: those show other cards, and no later
+    render in this process reuses these. At 100,000 records they hold about 75 MB, which the
+    forked renderer would otherwise start with."""
+    for members in model.ordered.values():
+        for entry in members:
+            if entry.rendered:
+                entry.rendered = {key: value for key, value in entry.rendered.items()
+                                  if key[1] != SHALLOW}
+    give_back()
+
+
 PAGE_GROUPS: tuple[Callable[[PageWriter, ChartIndex], None], ...] = (
     site_pages, collection_pages, record_pages)
 
@@ -322,6 +337,8 @@ def render_pages(model: SiteModel, charts: Any, env: Environment, memo: Memo | N
         writer.reuse_components()
     index = ChartIndex(charts)
     for group in PAGE_GROUPS:
+        if group is record_pages and last is None:
+            drop_shallow_cards(model)
         group(writer, index)
     if writer.last is not None:
         writer.last.records = writer.records

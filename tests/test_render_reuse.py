@@ -7,9 +7,10 @@ import xml.etree.ElementTree as ET
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from golden.support import SITE, StandInCharts
+from golden.support import SITE, StandInCharts, read_tree
 from test_render_scale import synthetic_project
 
 from site_gen.memo import Memo
@@ -173,3 +174,30 @@ def test_only_a_long_lived_builder_carries_the_cards_past_render(
     assert len(cards) == 1
     assert (cards[0] > 0) is long_lived
     assert bool(builder.state.memo.components) is long_lived
+
+
+
+def test_a_one_off_build_lets_the_index_cards_go_before_the_record_pages(
+        golden_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cards of the pages one folder deep are shown by no record page; a one-off build
+    drops them before rendering those, a long-lived one keeps them for its next render. The
+    files are the same either way."""
+    import site_gen.build as build_module
+    import site_gen.render_pages as pages_module
+
+    roots: list[set[str]] = []
+    in_two = pages_module.in_two
+
+    def looking(items: list[Any], *args: Any) -> None:
+        roots.append({key[1] for _, entry in items for key in entry.rendered})
+        in_two(items, *args)
+
+    monkeypatch.setattr(pages_module, "in_two", looking)
+    trees = []
+    for long_lived in (False, True):
+        out = tmp_path / f"out-{long_lived}"
+        build_module.Builder(golden_project, out, long_lived=long_lived).build()
+        trees.append(read_tree(out))
+    assert [("../" in found) for found in roots] == [False, True]
+    assert all("" in found for found in roots)  # the home page's: the feed shows them later
+    assert trees[0] == trees[1]

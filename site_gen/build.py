@@ -167,7 +167,7 @@ class Builder:
                 last = self.last_render[0] if self.last_render is not None else None
                 model, before = next_model(gathered, last, memo, fingerprint)
                 render_site(gathered, charts, env, model, memo, fingerprint, files,
-                            self.last_render, before)
+                            self.last_render, before, one_off=not self.long_lived)
                 if not self.long_lived:  # saved state never holds the cards
                     release_cards(model, memo)
             # Made from the whole fact base whenever any input changed (an unchanged input

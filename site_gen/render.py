@@ -31,19 +31,21 @@ def render_site(gathered: Gathered, charts: Any, env: Environment,
                 fingerprint: str = "",
                 files: MutableMapping[str, bytes] | None = None,
                 last: list[LastRender | None] | None = None,
-                before: Before | None = None) -> MutableMapping[str, bytes]:
+                before: Before | None = None, one_off: bool = False
+                ) -> MutableMapping[str, bytes]:
     """Every page of the site (HTML, record JSON, feed, sitemap, robots, 404) by output path,
     put into `files` (empty until now; it may write each page to disk as it comes and keep
     only the paths) or a new dict.
 
     With a memo, pages made from unchanged inputs are left out and listed in `memo.kept`;
     `last` lets a long-lived builder walk only the record pages an edit reaches (`before`:
-    what its model showed before render_model updated it in place)."""
+    what its model showed before render_model updated it in place). `one_off`: no later
+    render reuses this one's cards, so each is let go once no page left to make shows it."""
     model = model or site_model(gathered)
     # Rendering allocates much and frees little: keep the collector off the model's objects.
     with collector.frozen(), template_problems(gathered.project):
         files = render_pages(model, charts, env, memo, fingerprint, files, last, before,
-                             gathered.records.fingerprint)
+                             gathered.records.fingerprint, one_off)
         pages = [*files, *(memo.kept if memo is not None else ())]
         files.update(render_feeds(model, env, pages, gathered.built, memo, fingerprint))
     log.info("rendered %d files for %d records", len(files), model.count())

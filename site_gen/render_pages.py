@@ -306,7 +306,8 @@ def render_pages(model: SiteModel, charts: Any, env: Environment, memo: Memo | N
                  fingerprint: str = "",
                  files: MutableMapping[str, bytes] | None = None,
                  last: list[LastRender | None] | None = None,
-                 before: Before | None = None, content: str = "") -> MutableMapping[str, bytes]:
+                 before: Before | None = None, content: str = "", one_off: bool = False
+                 ) -> MutableMapping[str, bytes]:
     """Every HTML page of the site and every record's JSON, keyed by output path, put into
     `files` (which may write each to disk as it comes) or a new dict.
 
@@ -315,7 +316,8 @@ def render_pages(model: SiteModel, charts: Any, env: Environment, memo: Memo | N
     None), only the record pages an edit can reach are walked (render_scope), and the item
     is replaced by this render, for the next; `before` comes with a model updated in place
     (render_model), whose records already carry the markup they may keep. `content` is
-    the fingerprint of the records the model was made from (Records.fingerprint)."""
+    the fingerprint of the records the model was made from (Records.fingerprint). With
+    `one_off`, no later render reuses the cards: those no record page shows go before them."""
     files = {} if files is None else files
     made = chart_keys(charts, last[0] if last is not None else None) if memo is not None else {}
     keys = {chart_id: key for chart_id, (_, key) in made.items()}
@@ -337,7 +339,7 @@ def render_pages(model: SiteModel, charts: Any, env: Environment, memo: Memo | N
         writer.reuse_components()
     index = ChartIndex(charts)
     for group in PAGE_GROUPS:
-        if group is record_pages and last is None:
+        if group is record_pages and one_off:
             drop_shallow_cards(model)
         group(writer, index)
     if writer.last is not None:

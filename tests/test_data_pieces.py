@@ -19,7 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from site_gen.dataset_archive import archive_bytes, zipfile_bytes
+from site_gen.dataset_database import PAGE_SIZE
 from site_gen.dataset_deflate import (
+    BLOCK,
     PIECE,
     Deflater,
     Member,
@@ -128,7 +130,7 @@ def test_a_member_unchanged_is_taken_whole_and_keeps_its_pieces() -> None:
 @pytest.mark.parametrize(("change", "made"), [
     (lambda data: data[:4 * PIECE + 9] + b"\xff" + data[4 * PIECE + 10:], 1),  # a page
     (lambda data: data[:-1] + b"\xff", 1),  # the last piece, same length
-    (lambda data: data + _binary(PIECE // 2, seed=3), 1),  # the last piece grows
+    (lambda data: data + _binary(PIECE // 2, seed=3), 2),  # the last piece grows: cut in two
     (lambda data: data[:7 * PIECE + 5], 1),  # cut inside a piece
     (lambda data: data[:9 * PIECE], 1),  # the same bytes, but now the last piece
     (lambda data: data, 0),
@@ -147,3 +149,22 @@ def test_pieces_of_the_last_version_are_taken_where_their_bytes_are_the_same(
     assert set(kept) == {key for key, _ in done["db.sqlite"].pieces}
     inflater = zlib.decompressobj(-15)
     assert inflater.decompress(done["db.sqlite"].deflated) == changed and inflater.eof
+
+
+def test_a_block_added_early_moves_the_later_pieces_which_are_found_by_their_bytes() -> None:
+    """A row that grows can take the database one page more, and every page after it moves
+    along: cut between blocks picked by their content, the later pieces move with them."""
+    binary = _binary(12 * PIECE)
+    first, kept, _ = _add({"db.sqlite": (binary, False)})
+    assert len(first["db.sqlite"].pieces) > 5
+    offset = 3 * BLOCK
+    changed = binary[:offset] + _binary(BLOCK, seed=4) + binary[offset:]
+    assert [end + BLOCK for end in cuts(binary, False)[1:]] == cuts(changed, False)[1:]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        deflater = Deflater(pool, {}, kept)
+        deflater.add("db.sqlite", changed, text=False, like=(binary, first["db.sqlite"]))
+        done, _, _ = deflater.members()
+    assert deflater.made == 1  # the first piece, which holds the new block
+    assert done["db.sqlite"] == deflate(changed, text=False)
+    assert all(end % BLOCK == 0 for end in cuts(changed, False)[:-1])
+    assert BLOCK == PAGE_SIZE

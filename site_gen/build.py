@@ -100,6 +100,8 @@ class Builder:
         self.charts = ChartMemo() if long_lived else None  # charts by what each plots
         # The last render's model, for the next to find the record pages an edit reaches.
         self.last_render: list[LastRender | None] | None = [None] if long_lived else None
+        # The files the data and search stages gave the last build, under its build id.
+        self.outputs: tuple[str, dict[str, bytes]] = ("", {})
 
     def build(self, progress: Callable[[str], None] | None = None) -> BuildResult:
         """Build the site; raise ProblemsFound and write nothing on error."""
@@ -173,12 +175,17 @@ class Builder:
             # Made from the whole fact base whenever any input changed (an unchanged input
             # never gets this far); each keeps its own caches of what an edit leaves alone.
             groups: dict[str, list[str]] = {}
+            last = self.outputs[1] if self.outputs[0] == state.build_id else {}
+            made: dict[str, bytes] = {}
             say("data")
             with _timed(timings, "data"):
-                groups["data"] = _add(files, publish_data(gathered, charts, env, self.data))
+                made.update(publish_data(gathered, charts, env, self.data))
+                groups["data"] = _add(files, made, memo.kept, last)
             say("search")
             with _timed(timings, "search"):
-                groups["search"] = _add(files, build_search(model, self.search, fingerprint))
+                found = build_search(model, self.search, fingerprint)
+                groups["search"] = _add(files, found, memo.kept, last)
+                made.update(found)
             files.update(charts.files)
             files.update(assets(project))
             say("chart drawings")
@@ -188,14 +195,25 @@ class Builder:
             with _timed(timings, "write"):
                 stats = files.commit(memo.kept)
         self.state = BuildState(build_id, inputs, state.gather, memo.next(), groups)
+        if self.long_lived:
+            self.outputs = (build_id, made)
         if self.last_render is not None and self.last_render[0] is not None:
             self.last_render[0].memo = self.state.memo  # usable by the build after this one
         return BuildResult(out, gathered.records.count(), len(files) + len(memo.kept), stats,
                            timings)
 
 
-def _add(files: MutableMapping[str, bytes], made: dict[str, bytes]) -> list[str]:
-    files.update(made)
+def _add(files: MutableMapping[str, bytes], made: dict[str, bytes], kept: set[str],
+         last: dict[str, bytes]) -> list[str]:
+    """Stage the files a stage made, and list their paths. A file that is the very bytes
+    object the last build had at the same path (the data and search stages hand out their
+    last output for what an edit left alone) is kept from the live site instead, as an
+    unchanged page is, so that the write stage need not read it back to compare."""
+    for path, data in made.items():
+        if last.get(path) is data:
+            kept.add(path)
+        else:
+            files[path] = data
     return sorted(made)
 
 

@@ -263,3 +263,35 @@ def test_a_damaged_output_folder_is_rebuilt_in_full(project: Path, tmp_path: Pat
     clean = tmp_path / "clean"
     Builder(project, clean).build()
     assert tree(out) == tree(clean)
+
+
+def test_an_edit_stages_only_the_data_and_search_files_it_changed(
+        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The data and search files an edit left alone are the last build's very bytes, kept
+    from the live site like unchanged pages rather than staged and read back to compare."""
+    from site_gen.write import Staging
+
+    staged: list[str] = []
+    stage = Staging.__setitem__
+
+    def recording(self: Staging, rel: str, data: bytes) -> None:
+        staged.append(rel)
+        stage(self, rel, data)
+
+    out = tmp_path / "out"
+    builder = Builder(project, out)
+    builder.build()
+    before = tree(out)
+    monkeypatch.setattr(Staging, "__setitem__", recording)
+    edit_event_title(project)
+    builder.build()
+    after = tree(out)
+    produced = {path for path in after if path.startswith(("data/", "search-index/"))}
+    changed = {path for path in produced if before.get(path) != after[path]}
+    assert changed and len(changed) < len(produced) / 2
+    assert changed <= set(staged)
+    assert "data/actors.csv" not in staged and "data/actors.csv" in after
+    assert {path for path in staged if path in produced} - changed <= {
+        "data/datapackage.json", "data/metadata.json", "data/index.html",
+        "search-index/meta.json"}  # made again each build, to the same bytes
+    assert after == tree(Builder(project, tmp_path / "clean").build().out)

@@ -12,10 +12,10 @@ from typing import Any
 
 from jinja2 import Environment, Template
 
+from site_gen.fork import in_two
 from site_gen.jsonld import record_json, record_ld
 from site_gen.memo import Memo, digest, entry_key
 from site_gen.memory import give_back
-from site_gen.render_fork import in_two
 from site_gen.render_scope import (
     Before,
     LastRender,

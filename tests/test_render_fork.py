@@ -11,13 +11,13 @@ import jinja2
 import pytest
 from golden.support import SITE
 
-from site_gen import render_fork
+from site_gen import fork
 from site_gen.build import Builder
+from site_gen.fork import in_two
 from site_gen.memo import Memo
-from site_gen.render_fork import in_two
 from site_gen.write import Staging
 
-pytestmark = pytest.mark.skipif(not render_fork.worth_forking(10**6, None),
+pytestmark = pytest.mark.skipif(not fork.worth_forking(10**6, None),
                                 reason="forks only on Linux with two or more cores")
 
 
@@ -27,7 +27,7 @@ def _tree(folder: Path) -> dict[str, bytes]:
 
 
 def test_items_are_shared_between_two_processes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(render_fork, "MIN_ITEMS", 1)
+    monkeypatch.setattr(fork, "MIN_ITEMS", 1)
     files: dict[str, bytes] = {}
     memo = Memo()
 
@@ -45,7 +45,7 @@ def test_items_are_shared_between_two_processes(monkeypatch: pytest.MonkeyPatch)
 
 def test_a_staging_takes_the_files_the_child_wrote(tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(render_fork, "MIN_ITEMS", 1)
+    monkeypatch.setattr(fork, "MIN_ITEMS", 1)
     out = tmp_path / "out"
     with Staging(out, "id") as staging:
         def make(item: int) -> list[str]:
@@ -68,7 +68,7 @@ def test_a_forked_build_writes_the_bytes_of_a_single_process_build(
     monkeypatch.setenv("SITE_GEN_PROCESSES", "1")
     Builder(project, tmp_path / "one", long_lived=False).build()
     monkeypatch.delenv("SITE_GEN_PROCESSES")
-    monkeypatch.setattr(render_fork, "MIN_ITEMS", 1)
+    monkeypatch.setattr(fork, "MIN_ITEMS", 1)
     forks = []
     real_fork = os.fork
 
@@ -92,7 +92,7 @@ def test_a_forked_build_writes_the_bytes_of_a_single_process_build(
 
 def test_a_template_error_in_the_child_names_its_template_line(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(render_fork, "MIN_ITEMS", 1)
+    monkeypatch.setattr(fork, "MIN_ITEMS", 1)
     (tmp_path / "page.html").write_text("fine\n{{ record.missing.deeper }}\n")
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(tmp_path)),
                              undefined=jinja2.StrictUndefined)
@@ -112,7 +112,7 @@ def test_a_template_error_in_the_child_names_its_template_line(
 def test_the_error_raised_is_the_first_in_item_order(monkeypatch: pytest.MonkeyPatch) -> None:
     """Item 1 (the child's) and item 2 (the parent's) both fail: as in one process, the
     error of item 1 is raised, whichever process failed first."""
-    monkeypatch.setattr(render_fork, "MIN_ITEMS", 1)
+    monkeypatch.setattr(fork, "MIN_ITEMS", 1)
 
     def make(item: int) -> list[str]:
         if item in (1, 2):
@@ -124,7 +124,7 @@ def test_the_error_raised_is_the_first_in_item_order(monkeypatch: pytest.MonkeyP
 
 
 def test_a_child_that_dies_fails_the_build(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(render_fork, "MIN_ITEMS", 1)
+    monkeypatch.setattr(fork, "MIN_ITEMS", 1)
     parent = os.getpid()
 
     def make(item: int) -> list[str]:
@@ -138,12 +138,12 @@ def test_a_child_that_dies_fails_the_build(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_the_child_never_returns_into_the_caller(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(render_fork, "MIN_ITEMS", 1)
+    monkeypatch.setattr(fork, "MIN_ITEMS", 1)
 
     def broken_child(*args: object) -> None:
         raise MemoryError("while reporting")
 
-    monkeypatch.setattr(render_fork, "_child", broken_child)
+    monkeypatch.setattr(fork, "_child", broken_child)
     cleaned = tmp_path / "cleaned-up-by"
     try:
         with pytest.raises(RuntimeError, match="ended without a report"):
@@ -155,7 +155,7 @@ def test_the_child_never_returns_into_the_caller(tmp_path: Path,
 
 
 def test_an_error_in_the_parent_stops_the_child(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(render_fork, "MIN_ITEMS", 1)
+    monkeypatch.setattr(fork, "MIN_ITEMS", 1)
 
     def make(item: int) -> list[str]:
         if item == 0:
@@ -164,3 +164,81 @@ def test_an_error_in_the_parent_stops_the_child(monkeypatch: pytest.MonkeyPatch)
 
     with pytest.raises(ValueError, match="parent half"):
         in_two(list(range(4)), make, {}, None)
+
+
+def test_in_two_returns_every_path_the_parents_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fork, "MIN_ITEMS", 1)
+    paths = in_two(list(range(5)), lambda item: [f"a/{item}", f"b/{item}"], {}, None)
+    assert paths == [f"{x}/{i}" for i in (0, 2, 4, 1, 3) for x in "ab"]
+
+
+def test_fork_says_whether_to_fork_whatever_the_count() -> None:
+    files: dict[str, bytes] = {}
+
+    def make(item: int) -> list[str]:
+        files[str(item)] = str(os.getpid()).encode()
+        return [str(item)]
+
+    assert in_two([0, 1], make, files, None, fork=True) == ["0", "1"]
+    assert files["1"] != files["0"] == str(os.getpid()).encode()
+    assert in_two(list(range(10**4)), make, files, None, fork=False) == [
+        str(i) for i in range(10**4)]
+    assert set(files.values()) == {str(os.getpid()).encode()}
+
+
+def _search_in_another_process(monkeypatch: pytest.MonkeyPatch, record: Path,
+                               error: str = "") -> None:
+    import site_gen.build as build_module
+
+    search = build_module.build_search
+
+    def recording(*args: object) -> dict[str, bytes]:
+        with record.open("a") as handle:
+            handle.write(f"{os.getpid()}\n")
+        if error:
+            raise ValueError(error)
+        return search(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_module, "BESIDE_RECORDS", 1)
+    monkeypatch.setattr(build_module, "build_search", recording)
+
+
+def test_a_one_off_build_makes_its_search_index_beside_the_data(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(SITE, project)
+    record = tmp_path / "search-pids"
+    _search_in_another_process(monkeypatch, record)
+    builder = Builder(project, tmp_path / "beside", long_lived=False)
+    result = builder.build()
+    assert record.read_text().split() != [str(os.getpid())]
+    made = _tree(tmp_path / "beside")
+    assert builder.state.groups["search"] == sorted(p for p in made if p.startswith("search-"))
+    assert builder.state.groups["data"] == sorted(p for p in made if p.startswith("data/"))
+    assert {"data", "search"} <= set(result.timings)
+    alone = Builder(project, tmp_path / "alone").build()  # long-lived: one process
+    assert _tree(tmp_path / "beside") == _tree(tmp_path / "alone")
+    assert result.files == alone.files
+    monkeypatch.setenv("SITE_GEN_PROCESSES", "1")
+    record.unlink()
+    assert Builder(project, tmp_path / "one", long_lived=False).build().files == alone.files
+    assert record.read_text().split() == [str(os.getpid())]
+
+
+def test_an_error_in_the_search_process_is_raised_and_nothing_is_published(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(SITE, project)
+    out = tmp_path / "out"
+    Builder(project, out).build()
+    before = _tree(out)
+    (project / "content/events/kyiv-strike.yaml").write_text(
+        (project / "content/events/kyiv-strike.yaml").read_text(encoding="utf-8").replace(
+            "title: ", "title: Edited ", 1), encoding="utf-8")
+    record = tmp_path / "search-pids"
+    _search_in_another_process(monkeypatch, record, error="no index today")
+    with pytest.raises(ValueError, match="no index today"):
+        Builder(project, out, long_lived=False).build()
+    assert str(os.getpid()) in record.read_text().split()  # made again here, to raise
+    assert len(set(record.read_text().split())) == 2
+    assert _tree(out) == before

@@ -1,17 +1,18 @@
-"""Record pages in two processes: a build that renders most of them forks once, on Linux.
+"""Work shared with one forked process, on Linux: record pages, and the data and search stages.
 
 Jinja renders in one thread at a time, and record pages are most of a cold build's render
 stage. A forked child shares the site model, the compiled templates and the staging folder
 without copying or pickling any of them (the collector is frozen while rendering, so the
 pages stay shared); it renders every other record, writes its pages into the same staging
-folder, and sends back through a pipe only what the parent must know: how each file was
-staged and each page's key. It leaves with os._exit, so none of the parent's clean-up (such
-as removing the staging folder on an error) runs twice.
+folder, and sends back through a pipe only what the parent must know: the paths it made, how
+each file was staged and each page's key. It leaves with os._exit, so none of the parent's
+clean-up (such as removing the staging folder on an error) runs twice.
 
-Only a build with no keys from a previous one forks (a cold build, or the first build of
-`site-gen serve`); an edit renders a handful of pages, where a fork would cost more than it
-saves. Records the child rendered leave no components for the next build to reuse; the next
-build renders them again when a page needs them.
+Only a build with no keys from a previous one forks the record pages (a cold build, or the
+first build of `site-gen serve`); an edit renders a handful of pages, where a fork would
+cost more than it saves. Records the child rendered leave no components for the next build
+to reuse; the next build renders them again when a page needs them. A one-off build of many
+records also makes its search index in a child while it publishes the data (build.py).
 """
 
 from __future__ import annotations
@@ -30,35 +31,42 @@ T = TypeVar("T")
 MIN_ITEMS = 2000  # below this a fork (~10 ms, and pages copied as they are touched) is waste
 
 
-def worth_forking(count: int, memo: Memo | None) -> bool:
-    return (sys.platform == "linux" and (os.cpu_count() or 1) > 1 and count >= MIN_ITEMS
-            and (memo is None or not memo.previous)
+def can_fork() -> bool:
+    """Whether a second process can share the work: Linux, two cores or more, and not
+    turned off (SITE_GEN_PROCESSES=1)."""
+    return (sys.platform == "linux" and (os.cpu_count() or 1) > 1
             and os.environ.get("SITE_GEN_PROCESSES") != "1")
 
 
+def worth_forking(count: int, memo: Memo | None) -> bool:
+    return can_fork() and count >= MIN_ITEMS and (memo is None or not memo.previous)
+
+
 def in_two(items: list[T], make: Callable[[T], list[str]],
-           files: MutableMapping[str, bytes], memo: Memo | None) -> None:
-    """Call `make` on every item, half of them in a forked child when that pays.
+           files: MutableMapping[str, bytes], memo: Memo | None,
+           fork: bool | None = None) -> list[str]:
+    """Call `make` on every item, half of them in a forked child when that pays (or when
+    `fork` says so); the paths made, those of the child's items last.
 
     `make` puts its outputs into `files` (and their keys into `memo`) and returns their
     paths. If either process fails, every item is made again here, one after the other, so
     that the error raised is the one a single process meets first; if none is met (the
     child died of something else), the build fails all the same, since the child may have
     left files in the staging folder that nothing accounts for."""
-    if not worth_forking(len(items), memo):
-        for item in items:
-            make(item)
-        return
-    failure = _forked(items, make, files, memo)
+    if not (worth_forking(len(items), memo) if fork is None else fork and can_fork()):
+        return [path for item in items for path in make(item)]
+    paths, failure = _forked(items, make, files, memo)
     if failure:
         for item in items:
             make(item)
         raise RuntimeError(failure)
+    return paths
 
 
 def _forked(items: list[T], make: Callable[[T], list[str]],
-            files: MutableMapping[str, bytes], memo: Memo | None) -> str:
-    """Make the items in two processes; what went wrong, or "" if nothing did."""
+            files: MutableMapping[str, bytes], memo: Memo | None) -> tuple[list[str], str]:
+    """Make the items in two processes; the paths made, and what went wrong ("" if
+    nothing did)."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: whatever happens, it never returns into the caller
@@ -69,24 +77,23 @@ def _forked(items: list[T], make: Callable[[T], list[str]],
             os._exit(1)
     os.close(write)
     try:
-        for item in items[0::2]:
-            make(item)
+        paths = [path for item in items[0::2] for path in make(item)]
     except BaseException as error:
         os.kill(pid, signal.SIGKILL)
         os.close(read)
         os.waitpid(pid, 0)
         if isinstance(error, Exception):
-            return f"rendering record pages in two processes failed: {error}"
+            return [], f"making the files in two processes failed: {error}"
         raise
     with os.fdopen(read, "rb") as pipe:
         report = pipe.read()
     _, status = os.waitpid(pid, 0)
     if not report:
-        return ("the process rendering half of the record pages ended without a report "
-                f"(wait status {status})")
-    outcome, staged, keys, kept = pickle.loads(report)
+        return [], ("the second process making the files ended without a report "
+                    f"(wait status {status})")
+    outcome, made, staged, keys, kept = pickle.loads(report)
     if outcome == "error":
-        return "the process rendering half of the record pages failed"
+        return [], "the second process making the files failed"
     if isinstance(files, Staging):
         files.adopt(staged)
     else:
@@ -94,7 +101,7 @@ def _forked(items: list[T], make: Callable[[T], list[str]],
     if memo is not None:
         memo.current.update(keys)
         memo.kept.update(kept)
-    return ""
+    return paths + made, ""
 
 
 def _child(items: list[T], make: Callable[[T], list[str]], files: MutableMapping[str, bytes],
@@ -109,10 +116,10 @@ def _child(items: list[T], make: Callable[[T], list[str]], files: MutableMapping
                        else {path: files[path] for path in made})
         keys = {path: memo.current[path] for path in paths} if memo is not None else {}
         kept = [path for path in paths if memo is not None and path in memo.kept]
-        report = pickle.dumps(("done", staged, keys, kept), pickle.HIGHEST_PROTOCOL)
+        report = pickle.dumps(("done", paths, staged, keys, kept), pickle.HIGHEST_PROTOCOL)
     except BaseException:
         code = 1
-        report = pickle.dumps(("error", None, {}, []), pickle.HIGHEST_PROTOCOL)
+        report = pickle.dumps(("error", [], None, {}, []), pickle.HIGHEST_PROTOCOL)
     with os.fdopen(write, "wb") as pipe:
         pipe.write(report)
     os._exit(code)

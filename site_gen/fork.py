@@ -49,26 +49,36 @@ def in_two(items: list[T], make: Callable[[T], list[str]],
     `fork` says so); the paths made, those of the child's items last.
 
     `make` puts its outputs into `files` (and their keys into `memo`) and returns their
-    paths. If either process fails, every item is made again here, one after the other, so
-    that the error raised is the one a single process meets first; if none is met (the
-    child died of something else), the build fails all the same, since the child may have
-    left files in the staging folder that nothing accounts for."""
+    paths. If either process fails, the items are made again here, one after the other,
+    from the first one that may have failed (the first if this process failed, else the
+    child's first), so that the error raised is the one a single process meets first; if
+    none is met (the child died of something else), the build fails all the same, since the
+    child may have left files in the staging folder that nothing accounts for. When the
+    system cannot fork (no memory or processes to spare), every item is made here."""
     if not (worth_forking(len(items), memo) if fork is None else fork and can_fork()):
         return [path for item in items for path in make(item)]
-    paths, failure = _forked(items, make, files, memo)
+    forked = _forked(items, make, files, memo)
+    if forked is None:
+        return [path for item in items for path in make(item)]
+    paths, failure, again = forked
     if failure:
-        for item in items:
+        for item in items[again:]:
             make(item)
         raise RuntimeError(failure)
     return paths
 
 
-def _forked(items: list[T], make: Callable[[T], list[str]],
-            files: MutableMapping[str, bytes], memo: Memo | None) -> tuple[list[str], str]:
-    """Make the items in two processes; the paths made, and what went wrong ("" if
-    nothing did)."""
+def _forked(items: list[T], make: Callable[[T], list[str]], files: MutableMapping[str, bytes],
+            memo: Memo | None) -> tuple[list[str], str, int] | None:
+    """Make the items in two processes: the paths made, what went wrong ("" if nothing
+    did) and the first item to make again if anything did; None if no process was forked."""
     read, write = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read)
+        os.close(write)
+        return None
     if pid == 0:  # the child: whatever happens, it never returns into the caller
         try:
             os.close(read)
@@ -83,17 +93,17 @@ def _forked(items: list[T], make: Callable[[T], list[str]],
         os.close(read)
         os.waitpid(pid, 0)
         if isinstance(error, Exception):
-            return [], f"making the files in two processes failed: {error}"
+            return [], f"making the files in two processes failed: {error}", 0
         raise
     with os.fdopen(read, "rb") as pipe:
         report = pipe.read()
     _, status = os.waitpid(pid, 0)
     if not report:
         return [], ("the second process making the files ended without a report "
-                    f"(wait status {status})")
+                    f"(wait status {status})"), 1
     outcome, made, staged, keys, kept = pickle.loads(report)
     if outcome == "error":
-        return [], "the second process making the files failed"
+        return [], "the second process making the files failed", 1
     if isinstance(files, Staging):
         files.adopt(staged)
     else:
@@ -101,7 +111,7 @@ def _forked(items: list[T], make: Callable[[T], list[str]],
     if memo is not None:
         memo.current.update(keys)
         memo.kept.update(kept)
-    return paths + made, ""
+    return paths + made, "", 0
 
 
 def _child(items: list[T], make: Callable[[T], list[str]], files: MutableMapping[str, bytes],

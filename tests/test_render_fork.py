@@ -242,3 +242,38 @@ def test_an_error_in_the_search_process_is_raised_and_nothing_is_published(
     assert str(os.getpid()) in record.read_text().split()  # made again here, to raise
     assert len(set(record.read_text().split())) == 2
     assert _tree(out) == before
+
+
+def test_a_system_that_cannot_fork_makes_every_item_here(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fork() -> int:
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(fork.os, "fork", no_fork)
+    fds = len(os.listdir("/proc/self/fd"))
+    files: dict[str, bytes] = {}
+
+    def make(item: int) -> list[str]:
+        files[str(item)] = str(os.getpid()).encode()
+        return [str(item)]
+
+    assert in_two([0, 1, 2], make, files, None, fork=True) == ["0", "1", "2"]
+    assert set(files.values()) == {str(os.getpid()).encode()}
+    assert len(os.listdir("/proc/self/fd")) == fds  # the pipe is closed
+
+
+def test_when_only_the_child_fails_the_parents_first_item_is_not_made_again(
+        tmp_path: Path) -> None:
+    made = tmp_path / "made"
+    parent = os.getpid()
+
+    def make(item: int) -> list[str]:
+        with made.open("a") as handle:
+            handle.write(f"{item} {'parent' if os.getpid() == parent else 'child'}\n")
+        if item == 1:
+            raise LookupError("the child's item")
+        return [str(item)]
+
+    with pytest.raises(LookupError, match="the child's item"):
+        in_two([0, 1], make, {}, None, fork=True)
+    assert sorted(made.read_text().splitlines()) == ["0 parent", "1 child", "1 parent"]

@@ -180,17 +180,20 @@ class Builder:
                     release_cards(model, memo)
             # Made from the whole fact base whenever any input changed (an unchanged input
             # never gets this far); each keeps its own caches of what an edit leaves alone.
-            last = self.outputs[1] if self.outputs[0] == state.build_id else {}
+            outputs = self.outputs[1] if self.outputs[0] == state.build_id else {}
             made: dict[str, bytes] = {}
 
             def stage(name: str) -> list[str]:
                 found = (publish_data(gathered, charts, env, self.data) if name == "data"
                          else build_search(model, self.search, fingerprint))
-                if self.long_lived:
-                    made.update(found)
-                return _add(files, found, memo.kept, last)
+                if self.long_lived:  # not the zip: joined anew each build, it never matches
+                    made.update((path, data) for path, data in found.items()
+                                if not path.endswith(".zip"))
+                return _add(files, found, memo.kept, outputs)
 
-            beside = not self.long_lived and gathered.records.count() >= BESIDE_RECORDS
+            # Beside each other only where no file is kept (a child's `kept` stays there).
+            beside = (not self.long_lived and not outputs
+                      and gathered.records.count() >= BESIDE_RECORDS)
             groups = _data_and_search(stage, files, timings, say, beside)
             files.update(charts.files)
             files.update(assets(project))

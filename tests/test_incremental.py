@@ -295,3 +295,5 @@ def test_an_edit_stages_only_the_data_and_search_files_it_changed(
         "data/datapackage.json", "data/metadata.json", "data/index.html",
         "search-index/meta.json"}  # made again each build, to the same bytes
     assert after == tree(Builder(project, tmp_path / "clean").build().out)
+    held = builder.outputs[1]
+    assert "data/actors.csv" in held and not any(path.endswith(".zip") for path in held)

@@ -13,7 +13,6 @@ record they cite, changed are made again, and only the files they touch are seri
 from __future__ import annotations
 
 import re
-import sys
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -83,20 +82,23 @@ def _doc(entry: Entry) -> list[str]:
 
 
 def _words(entry: Entry, known: dict[str, tuple[str, ...]],
-           last: dict[str, tuple[str, ...]] | None = None) -> tuple[str, ...]:
+           last: dict[str, tuple[str, ...]] | None = None,
+           shared: dict[str, str] | None = None) -> tuple[str, ...]:
     """The words of all the entry's texts; each text is split once and remembered in `known`
     (taken from `last`, the previous build's, when it is there).
 
     At 100,000 records the word lists are most of the search stage's memory, so each is a
-    tuple (a set of 20 words takes five times the room) of interned strings (one object per
-    word, not one per time a word is met)."""
+    tuple (a set of 20 words takes five times the room) of strings taken from `shared`, the
+    build's one string object for each word, rather than one per time a word is met."""
     found: set[str] = set()
     for text in _texts(entry):
         split = known.get(text)
         if split is None:
             split = last.get(text) if last is not None else None
             if split is None:
-                split = tuple(dict.fromkeys(map(sys.intern, words(text))))
+                split = tuple(dict.fromkeys(words(text)))
+                if shared is not None:
+                    split = tuple([shared.setdefault(word, word) for word in split])
             known[text] = split
         found.update(split)
     return tuple(found)
@@ -133,8 +135,9 @@ def build_search(model: SiteModel, cache: SearchCache | None = None, fingerprint
 
 def _index(entries: list[Entry], known: dict[str, tuple[str, ...]],
            last: dict[str, tuple[str, ...]] | None = None) -> SearchIndex:
+    shared: dict[str, str] = {}  # this build's only: sys.intern may keep words for good
     return SearchIndex([_doc(entry) for entry in entries],
-                       [_words(entry, known, last) for entry in entries])
+                       [_words(entry, known, last, shared) for entry in entries])
 
 
 def _update(cache: SearchCache, entries: list[Entry], order: list[list[str]],

@@ -53,6 +53,11 @@ class Entry:
     def __getitem__(self, name: str) -> Any:
         return self.fields[name]
 
+    def __reduce__(self) -> Any:
+        # A copy or an unpickled entry would get an instance dict of its own, apart from
+        # its fields; an entry belongs to one build's model and is never copied.
+        raise TypeError("an Entry is neither copied nor pickled")
+
     def __repr__(self) -> str:
         return f"Entry({self.collection}/{self.id})"
 

@@ -36,3 +36,14 @@ def test_the_model_adds_nothing_but_the_records_fields_to_them(golden_project: P
             assert entry.__dict__ is entry.fields
             assert set(row) <= set(entry.fields)
             assert not {"collection", "ref", "back", "rendered", "links"} & set(entry.fields)
+
+
+def test_an_entry_is_neither_copied_nor_pickled() -> None:
+    """A copy would hold its fields apart from its instance dict; none is ever needed."""
+    import copy
+    import pickle
+
+    entry = Entry("events", "e1", {"id": "e1"})
+    for action in (copy.copy, copy.deepcopy, pickle.dumps):
+        with pytest.raises(TypeError, match="neither copied nor pickled"):
+            action(entry)

@@ -8,19 +8,20 @@ returns every free page; elsewhere this does nothing.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import sys
+from collections.abc import Callable
 from functools import cache
 
 
 @cache
-def _trim() -> ctypes._CFuncPtr | None:
+def _trim() -> Callable[[int], int] | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
         return None
+    return trim
 
 
 def give_back() -> None:

@@ -17,7 +17,7 @@ with the same bytes at the same place in it is known by comparing them, which is
 times faster (the database: ~50 pieces at 10,000 records, of which an edit changes few).
 
 LEVEL is 4, not zlib's default 6: on the database and tables of 10,000 records it deflates
-3.8 times faster for a zip 7.6% larger. The pieces cost another 1-2% (128 KiB pieces).
+3.8 times faster for a zip 7.6% larger. The pieces cost another 1-2% (128 KiB and more).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from functools import lru_cache
 LEVEL = 4
 PIECE = 128 * 1024  # a piece has at least this many bytes, except a member's last
 LONGEST = 4 * PIECE  # text with no line picked this far is cut here all the same
-PICKED = 15  # a line ends a piece when the low bits of its CRC-32 are all 0: 1 line in 16
+PICKED = 15  # a line or block ends a piece when the low bits of its CRC-32 are all 0: 1 in 16
 BLOCK = 4096  # binary data is cut between blocks only: dataset_database.PAGE_SIZE
 POLY = 0xEDB88320  # the CRC-32 polynomial, in zlib's reflected bit order
 PieceKey = tuple[bytes, bool]  # (SHA-256 of the content, whether the piece ends the member)

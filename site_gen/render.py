@@ -40,7 +40,8 @@ def render_site(gathered: Gathered, charts: Any, env: Environment,
     With a memo, pages made from unchanged inputs are left out and listed in `memo.kept`;
     `last` lets a long-lived builder walk only the record pages an edit reaches (`before`:
     what its model showed before render_model updated it in place). `one_off`: no later
-    render reuses this one's cards, so each is let go once no page left to make shows it."""
+    render reuses this one's cards, so those of the index pages go before the record pages
+    are made (render_pages.drop_shallow_cards)."""
     model = model or site_model(gathered)
     # Rendering allocates much and frees little: keep the collector off the model's objects.
     with collector.frozen(), template_problems(gathered.project):

@@ -317,7 +317,8 @@ def render_pages(model: SiteModel, charts: Any, env: Environment, memo: Memo | N
     is replaced by this render, for the next; `before` comes with a model updated in place
     (render_model), whose records already carry the markup they may keep. `content` is
     the fingerprint of the records the model was made from (Records.fingerprint). With
-    `one_off`, no later render reuses the cards: those no record page shows go before them."""
+    `one_off`, no later render reuses the cards: those of the pages one folder deep go
+    before the record pages are made."""
     files = {} if files is None else files
     made = chart_keys(charts, last[0] if last is not None else None) if memo is not None else {}
     keys = {chart_id: key for chart_id, (_, key) in made.items()}

@@ -176,7 +176,6 @@ def test_only_a_long_lived_builder_carries_the_cards_past_render(
     assert bool(builder.state.memo.components) is long_lived
 
 
-
 def test_a_one_off_build_lets_the_index_cards_go_before_the_record_pages(
         golden_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The cards of the pages one folder deep are shown by no record page; a one-off build
@@ -199,5 +198,5 @@ def test_a_one_off_build_lets_the_index_cards_go_before_the_record_pages(
         build_module.Builder(golden_project, out, long_lived=long_lived).build()
         trees.append(read_tree(out))
     assert [("../" in found) for found in roots] == [False, True]
-    assert all("" in found for found in roots)  # the home page's: the feed shows them later
+    assert all("" in found for found in roots)  # the home page's are kept
     assert trees[0] == trees[1]

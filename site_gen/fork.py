@@ -17,6 +17,7 @@ records also makes its search index in a child while it publishes the data (buil
 
 from __future__ import annotations
 
+import ctypes
 import os
 import pickle
 import signal
@@ -28,6 +29,7 @@ from site_gen.memo import Memo
 from site_gen.write import Staging
 
 T = TypeVar("T")
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent ends
 MIN_ITEMS = 2000  # below this a fork (~10 ms, and pages copied as they are touched) is waste
 
 
@@ -73,6 +75,7 @@ def _forked(items: list[T], make: Callable[[T], list[str]], files: MutableMappin
     """Make the items in two processes: the paths made, what went wrong ("" if nothing
     did) and the first item to make again if anything did; None if no process was forked."""
     read, write = os.pipe()
+    parent = os.getpid()
     try:
         pid = os.fork()
     except OSError:
@@ -81,6 +84,7 @@ def _forked(items: list[T], make: Callable[[T], list[str]], files: MutableMappin
         return None
     if pid == 0:  # the child: whatever happens, it never returns into the caller
         try:
+            _die_with(parent)
             os.close(read)
             _child(items[1::2], make, files, memo, write)
         finally:
@@ -112,6 +116,18 @@ def _forked(items: list[T], make: Callable[[T], list[str]], files: MutableMappin
         memo.current.update(keys)
         memo.kept.update(kept)
     return paths + made, "", 0
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel end this child when the thread that forked it ends, as when the
+    build is killed: an orphan would go on writing into a staging folder that a later build
+    removes and makes again, and whose files it then publishes."""
+    try:
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux's C library: nothing to ask
+        return
+    if os.getppid() != parent:  # the parent was gone before the request took hold
+        os._exit(1)
 
 
 def _child(items: list[T], make: Callable[[T], list[str]], files: MutableMapping[str, bytes],

@@ -277,3 +277,43 @@ def test_when_only_the_child_fails_the_parents_first_item_is_not_made_again(
     with pytest.raises(LookupError, match="the child's item"):
         in_two([0, 1], make, {}, None, fork=True)
     assert sorted(made.read_text().splitlines()) == ["0 parent", "1 child", "1 parent"]
+
+
+def test_a_child_ends_when_the_build_is_killed(tmp_path: Path) -> None:
+    """No orphan goes on writing into a staging folder that a later build remakes."""
+    import subprocess
+    import sys
+    import time
+
+    child = tmp_path / "child-pid"
+    script = f"""
+import os, signal, time
+from site_gen.fork import in_two
+parent = os.getpid()
+def make(item):
+    if os.getpid() == parent:
+        while not os.path.exists({str(child)!r}):
+            time.sleep(0.01)
+        os.kill(parent, signal.SIGKILL)  # the build is killed while the child works
+    with open({str(child)!r} + ".tmp", "w") as handle:
+        handle.write(str(os.getpid()))
+    os.rename({str(child)!r} + ".tmp", {str(child)!r})
+    time.sleep(60)
+    return []
+in_two([0, 1], make, {{}}, None, fork=True)
+"""
+    errors = tmp_path / "stderr"
+    with errors.open("wb") as stderr:  # not a pipe, which an orphan would hold open
+        run = subprocess.run([sys.executable, "-c", script], stdout=subprocess.DEVNULL,
+                             stderr=stderr, timeout=60)
+    assert run.returncode == -9, errors.read_text()
+    pid = int(child.read_text())
+    for _ in range(200):  # the kernel ends it at once; allow it two seconds
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.01)
+    else:
+        os.kill(pid, 9)
+        pytest.fail("the child outlived the killed build")

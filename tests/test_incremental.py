@@ -297,3 +297,37 @@ def test_an_edit_stages_only_the_data_and_search_files_it_changed(
     assert after == tree(Builder(project, tmp_path / "clean").build().out)
     held = builder.outputs[1]
     assert "data/actors.csv" in held and not any(path.endswith(".zip") for path in held)
+
+
+def test_a_saved_state_for_another_output_is_not_unpickled(
+        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the header is read when the output is not the one the state describes: the
+    state of 100,000 records took seconds to unpickle and about 125 MB."""
+    import pickle
+    import shutil
+
+    from site_gen import __version__
+    from site_gen.build import STATE_VERSION, BuildState, _state_path, build, load_state
+
+    out = tmp_path / "out"
+    build(project, out)
+    state = load_state(project, out.resolve())
+    assert isinstance(state, BuildState) and state.build_id
+    loads: list[object] = []
+    load = pickle.load
+
+    def counting(handle: object) -> object:
+        loads.append(load(handle))  # type: ignore[arg-type]
+        return loads[-1]
+
+    monkeypatch.setattr(pickle, "load", counting)
+    shutil.rmtree(out)
+    assert load_state(project, out.resolve()) is None
+    assert loads == [((STATE_VERSION, __version__), state.build_id)]  # the header alone
+    result = build(project, out)
+    assert result.stats.written == result.files  # built from nothing
+    loads.clear()
+    assert load_state(project, out.resolve()) is not None and len(loads) == 2
+    path = _state_path(project, out.resolve())
+    path.write_bytes(path.read_bytes()[:-40])  # cut short: no state, and no error
+    assert load_state(project, out.resolve()) is None

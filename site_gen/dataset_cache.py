@@ -12,7 +12,6 @@ other object can take their identities while the next build compares.
 from __future__ import annotations
 
 import hashlib
-import operator
 import os
 import zlib
 from dataclasses import dataclass, field
@@ -199,8 +198,8 @@ def keyed_runs(table: Table, schema: bytes, cached: TableOutput | None
         if found is not None:
             key, run = found
             end = start + run.count
-            if end <= size and all(map(operator.is_, rows[start:end],
-                                       source[run.first:run.first + run.count])) \
+            if end <= size and same_items(rows[start:end],
+                                          source[run.first:run.first + run.count]) \
                     and (end == size or run.count == LONGEST_RUN
                          or _ends_run(rows[end - 1], first)):
                 ends.append(end)

@@ -17,7 +17,6 @@ table changed since the last copy, that copy is the file again.
 
 from __future__ import annotations
 
-import operator
 import os
 import sqlite3
 import tempfile
@@ -26,6 +25,7 @@ from typing import Any
 from site_gen.codebook import foreign_keys, primary_key
 from site_gen.dataset_csv import PublishError
 from site_gen.dataset_sqlite import SQL_TYPES, create_table_sql, quoted
+from site_gen.identity import changed_at
 from site_gen.tables import Table
 
 PAGE_SIZE = 4096
@@ -72,9 +72,9 @@ def _same(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
 
 
 def _changed(old: list[tuple[Any, ...]], new: list[tuple[Any, ...]]) -> list[int]:
-    """Positions whose rows differ; the same row object is the same row."""
-    return [i for i, other in enumerate(map(operator.is_not, old, new))
-            if other and not _same(old[i], new[i])]
+    """Positions whose rows differ, of two lists of one length; the same row object is the
+    same row."""
+    return [i for i in changed_at(new, old) or () if not _same(old[i], new[i])]
 
 
 def _referenced(tables: dict[str, Table]) -> dict[str, set[str] | None]:

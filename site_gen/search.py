@@ -91,14 +91,13 @@ def _words(entry: Entry, known: dict[str, tuple[str, ...]],
     tuple (a set of 20 words takes five times the room) of strings taken from `shared`, the
     build's one string object for each word, rather than one per time a word is met."""
     found: set[str] = set()
+    pool = {} if shared is None else shared
     for text in _texts(entry):
         split = known.get(text)
         if split is None:
             split = last.get(text) if last is not None else None
             if split is None:
-                split = tuple(dict.fromkeys(words(text)))
-                if shared is not None:
-                    split = tuple([shared.setdefault(word, word) for word in split])
+                split = tuple(dict.fromkeys(pool.setdefault(word, word) for word in words(text)))
             known[text] = split
         found.update(split)
     return tuple(found)

@@ -17,7 +17,7 @@ import functools
 import os
 import shutil
 import stat
-from collections.abc import Callable, Collection, Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Collection, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,17 +125,33 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _reads_as(handle: int, data: bytes) -> bool:
-    """Whether the open file holds exactly these bytes, read to its end. Compared a chunk at a
-    time and given up at the first that differs: the data files an edit changes (the SQLite
-    database, the zip, the CSVs) are several MB, often of the same size as before, and need
-    not be read whole to be found to differ."""
-    at, size = 0, len(data)
-    while chunk := os.read(handle, min(size - at, _CHUNK) + 1):  # + 1: no more than size
-        if chunk != data[at:at + len(chunk)]:
-            return False
-        at += len(chunk)
-    return at == size
+def _reads_as(handle: int, parts: Sequence[bytes]) -> bool:
+    """Whether the open file holds exactly these bytes (the parts one after the other), read
+    to its end. Compared a chunk at a time and given up at the first that differs: the data
+    files an edit changes (the SQLite database, the zip, the CSVs) are several MB, often of
+    the same size as before, and need not be read whole to be found to differ."""
+    for data in parts:
+        at, size = 0, len(data)
+        while at < size:
+            chunk = os.read(handle, min(size - at, _CHUNK))
+            if not chunk or chunk != data[at:at + len(chunk)]:
+                return False
+            at += len(chunk)
+    return not os.read(handle, 1)
+
+
+def _write_new(path: str, parts: Sequence[bytes]) -> None:
+    """Write the parts one after the other into a new file. Plain system calls: at 100,000
+    records a build writes 200,000 files, and a Python file object costs about 6 µs more
+    each on tmpfs."""
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        for data in parts:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(handle, view):]
+    finally:
+        os.close(handle)
 
 
 def _write_marker(root: Path, build_id: str) -> None:
@@ -181,9 +197,14 @@ class Staging(MutableMapping[str, bytes]):
             self.abort()
 
     def __setitem__(self, rel: str, data: bytes) -> None:
+        self.put_parts(rel, (data,))
+
+    def put_parts(self, rel: str, parts: Sequence[bytes]) -> None:
+        """Stage the file whose bytes are these parts, one after the other, without joining
+        them in memory first (the dataset's zip is made of its members' compressed pieces)."""
         self._check_open()
         staged = f"{self.root}/{rel}"
-        inode = self._live_copy(rel, data)
+        inode = self._live_copy(rel, parts)
         if inode:
             if self._files.get(rel) == _STAGED:
                 os.unlink(staged)
@@ -193,9 +214,22 @@ class Staging(MutableMapping[str, bytes]):
         if folder not in self._made:
             os.makedirs(f"{self.root}/{folder}", exist_ok=True)
             self._made.add(folder)
-        with open(staged, "wb") as handle:
-            handle.write(data)
+        _write_new(staged, parts)
         self._files[rel] = _STAGED
+
+    def new_file(self, rel: str) -> str:
+        """The path at which the caller writes the file `rel` itself, staged as it is when
+        commit() comes (for a file too large to hand over in memory). Never found to be the
+        same as the live site's file: it is published as written."""
+        self._check_open()
+        if rel in self._files:
+            del self[rel]
+        folder = rel.rpartition("/")[0]
+        if folder not in self._made:
+            os.makedirs(f"{self.root}/{folder}", exist_ok=True)
+            self._made.add(folder)
+        self._files[rel] = _STAGED
+        return f"{self.root}/{rel}"
 
     def __getitem__(self, rel: str) -> bytes:
         staged = self._files[rel] == _STAGED
@@ -243,7 +277,7 @@ class Staging(MutableMapping[str, bytes]):
             self._real[folder] = known
         return known
 
-    def _live_copy(self, rel: str, data: bytes) -> int:
+    def _live_copy(self, rel: str, parts: Sequence[bytes]) -> int:
         """The inode of the live site's file at rel if it holds these bytes, else 0."""
         if not self._real_folder(rel.rpartition("/")[0]):
             return 0
@@ -253,9 +287,9 @@ class Staging(MutableMapping[str, bytes]):
             return 0
         try:
             info = os.fstat(handle)
-            if not stat.S_ISREG(info.st_mode) or info.st_size != len(data):
+            if not stat.S_ISREG(info.st_mode) or info.st_size != sum(map(len, parts)):
                 return 0
-            return info.st_ino if _reads_as(handle, data) else 0
+            return info.st_ino if _reads_as(handle, parts) else 0
         finally:
             os.close(handle)
 

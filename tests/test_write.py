@@ -157,3 +157,33 @@ def test_an_output_that_is_a_mount_point_is_refused(tmp_path: Path,
     with pytest.raises(OutputError, match="mount point"):
         write_tree(out, {"index.html": b"two"})
     assert (out / "index.html").read_bytes() == b"one"
+
+
+def test_a_file_staged_in_parts_is_their_bytes_and_kept_when_the_site_has_them(
+        tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    write_tree(out, {"data/a.zip": b"head-body-tail"}, build_id="1")
+    with Staging(out, "2") as staging:
+        staging.put_parts("data/a.zip", [b"head-", b"", b"body-", b"tail"])
+        assert not (tmp_path / ".build.new/data/a.zip").exists(), "identical bytes were written"
+        staging.put_parts("data/b.zip", [b"new ", b"parts"])
+        assert (tmp_path / ".build.new/data/b.zip").read_bytes() == b"new parts"
+        staging.put_parts("data/c.zip", [b"head-body-tai", b"l!"])  # longer than the live file
+        stats = staging.commit()
+    assert (stats.written, stats.kept) == (2, 1)
+    assert (out / "data/a.zip").read_bytes() == b"head-body-tail"
+    assert (out / "data/c.zip").read_bytes() == b"head-body-tail!"
+
+
+def test_a_file_the_caller_writes_into_the_staging_folder_is_published(tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    write_tree(out, {"data/db.sqlite": b"same"}, build_id="1")
+    with Staging(out, "2") as staging:
+        staging["data/db.sqlite"] = b"other"
+        path = staging.new_file("data/db.sqlite")
+        assert not os.path.exists(path), "the file set before was left in its place"
+        Path(path).write_bytes(b"same")
+        assert staging["data/db.sqlite"] == b"same" and len(staging) == 1
+        stats = staging.commit()
+    assert (stats.written, stats.kept) == (1, 0)  # never compared with the live file
+    assert (out / "data/db.sqlite").read_bytes() == b"same"

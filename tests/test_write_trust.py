@@ -154,15 +154,18 @@ def test_a_live_file_of_the_same_size_is_kept_only_if_every_byte_is_the_same(
 def test_a_file_reads_as_the_bytes_only_to_its_very_end(tmp_path: Path, size: int) -> None:
     """A file may grow between its size being read and its bytes: it must end where they do."""
     data = big(size)
+    third = size // 3
     shorter = [(data[:-1], False)] if data else []
     for on_disk, same in [(data, True), (data + b"x", False), *shorter]:
         path = tmp_path / "file"
         path.write_bytes(on_disk)
-        handle = os.open(path, os.O_RDONLY)
-        try:
-            assert write._reads_as(handle, data) is same, (size, len(on_disk))
-        finally:
-            os.close(handle)
+        # whole, and in parts as the zip is staged (an empty part among them)
+        for parts in [(data,), (data[:third], b"", data[third:2 * third], data[2 * third:])]:
+            handle = os.open(path, os.O_RDONLY)
+            try:
+                assert write._reads_as(handle, parts) is same, (size, len(on_disk), len(parts))
+            finally:
+                os.close(handle)
 
 
 # -- names like the record's ----------------------------------------------------------------

@@ -26,7 +26,7 @@ LOCAL = struct.Struct("<4s2B4HL2L2H")
 CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
 END = struct.Struct("<4s4H2LH")
 
-__all__ = ["LIMIT", "TooLarge", "archive_bytes", "content_key", "zipfile_bytes"]
+__all__ = ["LIMIT", "TooLarge", "archive_bytes", "archive_parts", "content_key", "zipfile_bytes"]
 
 
 def content_key(data: bytes) -> str:
@@ -54,6 +54,12 @@ def _name(text: str) -> tuple[bytes, int]:
 
 def archive_bytes(folder: str, members: dict[str, Member], when: datetime) -> bytes:
     """A zip of `members` under `folder/`: sorted entries, fixed time and permissions."""
+    return b"".join(archive_parts(folder, members, when))
+
+
+def archive_parts(folder: str, members: dict[str, Member], when: datetime) -> list[bytes]:
+    """The bytes of archive_bytes() in parts, the compressed pieces among them as they are:
+    written one after the other, they need not be joined in memory."""
     time, date = _stamp(when)
     parts: list[bytes] = []
     central: list[bytes] = []
@@ -77,7 +83,7 @@ def archive_bytes(folder: str, members: dict[str, Member], when: datetime) -> by
     if len(members) > 0xFFFF or offset > LIMIT or len(directory) > LIMIT:
         raise TooLarge("the archive is too large for a zip without Zip64 records")
     end = END.pack(b"PK\x05\x06", 0, 0, len(members), len(members), len(directory), offset, 0)
-    return b"".join([*parts, directory, end])
+    return [*parts, directory, end]
 
 
 def zipfile_bytes(folder: str, files: dict[str, bytes], when: datetime) -> bytes:

@@ -23,11 +23,13 @@ LEVEL is 4, not zlib's default 6: on the database and tables of 10,000 records i
 from __future__ import annotations
 
 import hashlib
+import os
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import BinaryIO
 
 LEVEL = 4
 PIECE = 128 * 1024  # a piece has at least this many bytes, except a member's last
@@ -35,6 +37,7 @@ LONGEST = 4 * PIECE  # text with no line picked this far is cut here all the sam
 PICKED = 15  # a line or block ends a piece when the low bits of its CRC-32 are all 0: 1 in 16
 BLOCK = 4096  # binary data is cut between blocks only: dataset_database.PAGE_SIZE
 POLY = 0xEDB88320  # the CRC-32 polynomial, in zlib's reflected bit order
+AHEAD = 8  # pieces of a member read from a file that may wait for a worker at a time
 PieceKey = tuple[bytes, bool]  # (SHA-256 of the content, whether the piece ends the member)
 
 
@@ -130,6 +133,16 @@ def _text_cuts(data: bytes) -> list[int]:
     return ends
 
 
+def _block_end(window: memoryview) -> int:
+    """Where the piece that starts a window of binary data ends: after the first picked
+    block once it has PIECE bytes, else at the window's end. The window is the LONGEST
+    bytes from the piece's start, or all that is left if fewer."""
+    for block_end in range(PIECE, len(window), BLOCK):
+        if zlib.crc32(window[block_end - BLOCK:block_end]) & PICKED == 0:
+            return block_end
+    return len(window)
+
+
 def _block_cuts(data: bytes) -> list[int]:
     """Where the pieces of binary data end: after a picked block once a piece has PIECE
     bytes, or at LONGEST bytes (both multiples of BLOCK)."""
@@ -137,16 +150,35 @@ def _block_cuts(data: bytes) -> list[int]:
     ends: list[int] = []
     start, size = 0, len(data)
     while size - start > PIECE:
-        end = limit = min(start + LONGEST, size)
-        for block_end in range(start + PIECE, limit, BLOCK):
-            if zlib.crc32(view[block_end - BLOCK:block_end]) & PICKED == 0:
-                end = block_end
-                break
-        ends.append(end)
-        start = end
+        start += _block_end(view[start:start + LONGEST])
+        ends.append(start)
     if start < size or not ends:
         ends.append(size)
     return ends
+
+
+def _fill(handle: BinaryIO, kept: bytes) -> bytes:
+    """`kept` and what follows it in the file, up to LONGEST bytes in all."""
+    parts = [kept]
+    wanted = LONGEST - len(kept)
+    while wanted > 0 and (more := handle.read(wanted)):
+        parts.append(more)
+        wanted -= len(more)
+    return b"".join(parts)
+
+
+def file_pieces(handle: BinaryIO) -> Iterator[tuple[bytes, bool]]:
+    """The pieces of a binary file, each with whether it is the last, read one at a time
+    and cut where cuts(data, text=False) cuts the file's bytes."""
+    window = _fill(handle, b"")
+    cut = False
+    while len(window) > PIECE:
+        end = _block_end(memoryview(window))
+        piece, window = window[:end], _fill(handle, window[end:])
+        cut = True
+        yield piece, not window
+    if window or not cut:
+        yield window, True
 
 
 def cuts(data: bytes, text: bool) -> list[int]:
@@ -258,6 +290,21 @@ class Deflater:
             else:
                 futures.append(self.pool.submit(self._piece, view[start:end], last))
             start = end
+        self.pending[name] = futures
+
+    def add_file(self, name: str, path: str) -> None:
+        """Compress the binary file at `path` as the member `name`, cut as add() cuts binary
+        data, but read a piece at a time (a file too large to be held whole in memory as
+        well). No more than AHEAD of its pieces wait for a worker at a time."""
+        futures: list[Future[tuple[PieceKey, Piece, bool]]] = []
+        with open(path, "rb") as handle:
+            if self.limit and os.fstat(handle.fileno()).st_size > self.limit:
+                self.oversize.append(name)
+                return
+            for piece, last in file_pieces(handle):
+                if len(futures) >= AHEAD:
+                    futures[-AHEAD].result()
+                futures.append(self.pool.submit(self._piece, memoryview(piece), last))
         self.pending[name] = futures
 
     def members(self) -> tuple[dict[str, Member], dict[str, Member], dict[PieceKey, Piece]]:

@@ -22,14 +22,17 @@ from site_gen.dataset_archive import archive_bytes, zipfile_bytes
 from site_gen.dataset_database import PAGE_SIZE
 from site_gen.dataset_deflate import (
     BLOCK,
+    LONGEST,
     PIECE,
     Deflater,
     Member,
     Piece,
     PieceKey,
+    TooLarge,
     crc32_combine,
     cuts,
     deflate,
+    file_pieces,
 )
 
 WHEN = datetime(2022, 3, 3, 12, 30, 59)
@@ -168,3 +171,37 @@ def test_a_block_added_early_moves_the_later_pieces_which_are_found_by_their_byt
     assert done["db.sqlite"] == deflate(changed, text=False)
     assert all(end % BLOCK == 0 for end in cuts(changed, False)[:-1])
     assert BLOCK == PAGE_SIZE
+
+
+@pytest.mark.parametrize("size", [0, 1, BLOCK, PIECE, PIECE + 1, PIECE + BLOCK, LONGEST,
+                                  LONGEST + 1, 7 * PIECE + 5])
+@pytest.mark.parametrize("kind", ["random", "never picked"])
+def test_a_file_read_a_piece_at_a_time_is_cut_and_compressed_as_its_bytes(
+        tmp_path: Path, size: int, kind: str) -> None:
+    """The database of a one-off build is compressed from its file, never held whole."""
+    assert zlib.crc32(bytes(BLOCK)) & 15, "zero blocks must never be picked for this test"
+    data = random.Random(size).randbytes(size) if kind == "random" else bytes(size)
+    path = tmp_path / "db.sqlite"
+    path.write_bytes(data)
+    with path.open("rb") as handle:
+        pieces = list(file_pieces(handle))
+    ends = cuts(data, text=False)
+    sizes = [end - start for start, end in zip([0, *ends[:-1]], ends, strict=True)]
+    assert [len(piece) for piece, _ in pieces] == sizes
+    assert b"".join(piece for piece, _ in pieces) == data
+    assert [last for _, last in pieces] == [False] * (len(ends) - 1) + [True]
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the reader waits for the one worker
+        deflater = Deflater(pool, {}, {})
+        deflater.add_file("db.sqlite", str(path))
+        done, _, _ = deflater.members()
+    assert done["db.sqlite"] == deflate(data, text=False)
+
+
+def test_a_file_too_large_for_a_plain_zip_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    path.write_bytes(bytes(1001))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        deflater = Deflater(pool, {}, {}, limit=1000)
+        deflater.add_file("db.sqlite", str(path))
+        with pytest.raises(TooLarge, match=r"db\.sqlite"):
+            deflater.members()

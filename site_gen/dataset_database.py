@@ -141,6 +141,17 @@ class Database:
             self.close()
             raise
 
+    def copy_into(self, path: str) -> None:
+        """Write the file of the working database as update() left it to a new file at
+        `path`, as copy() makes it, without holding it in memory. May run on another thread,
+        as copy()."""
+        try:
+            assert self.con is not None
+            write_copy(self.con, path)
+        except BaseException:
+            self.close()
+            raise
+
     def _update(self, tables: dict[str, Table], rows: dict[str, list[tuple[Any, ...]]],
                 keys: dict[str, str]) -> None:
         schema = [(t.name, create_table_sql(t.spec, t.columns), _indexes(t))
@@ -244,13 +255,18 @@ def copy_through_file(con: sqlite3.Connection) -> bytes:
     cache, which takes longer than writing and reading a file."""
     with tempfile.TemporaryDirectory(prefix="site-gen-") as folder:
         path = os.path.join(folder, "copy.sqlite")
-        con.execute("VACUUM INTO ?", (path,))
-        with open(path, "r+b") as copy:
-            for offset in WRITE_FIELDS:  # set to 0 before the one read
-                copy.seek(offset)
-                copy.write(bytes(4))
-            copy.seek(0)
+        write_copy(con, path)
+        with open(path, "rb") as copy:
             return copy.read()
+
+
+def write_copy(con: sqlite3.Connection, path: str) -> None:
+    """Write the database of `con` made compact by VACUUM INTO a new file, unstamped."""
+    con.execute("VACUUM INTO ?", (path,))
+    with open(path, "r+b") as copy:
+        for offset in WRITE_FIELDS:  # set to 0 before the one read
+            copy.seek(offset)
+            copy.write(bytes(4))
 
 
 def sqlite_bytes(tables: dict[str, Table], rows: dict[str, list[tuple[Any, ...]]]) -> bytes:

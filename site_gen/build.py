@@ -25,7 +25,7 @@ from site_gen.chart import make_charts
 from site_gen.chart_draw import Drawer
 from site_gen.chart_memo import ChartMemo
 from site_gen.chart_output import Drawing
-from site_gen.dataset import DataCache, publish_data
+from site_gen.dataset import DataCache, publish_data, stage_data
 from site_gen.fork import in_two
 from site_gen.memo import Memo, digest, site_fingerprint
 from site_gen.problems import ProblemsFound
@@ -184,6 +184,8 @@ class Builder:
             made: dict[str, bytes] = {}
 
             def stage(name: str) -> list[str]:
+                if name == "data" and not self.long_lived:  # each file to disk as it is made
+                    return stage_data(gathered, charts, env, files)
                 found = (publish_data(gathered, charts, env, self.data) if name == "data"
                          else build_search(model, self.search, fingerprint))
                 if self.long_lived:  # not the zip: joined anew each build, it never matches

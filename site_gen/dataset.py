@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Iterable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ import jinja2
 from site_gen import collector, dataset_archive
 from site_gen.codebook import Download, table_views
 from site_gen.codebook_page import coverage, render_codebook
-from site_gen.dataset_archive import TooLarge, archive_bytes, zipfile_bytes
+from site_gen.dataset_archive import TooLarge, archive_parts, zipfile_bytes
 from site_gen.dataset_cache import DataCache, TableOutput
 from site_gen.dataset_count import count_rows
 from site_gen.dataset_csv import PublishError
@@ -30,6 +31,7 @@ from site_gen.dataset_zip import readme
 from site_gen.schemas import RESERVED_NAMES
 from site_gen.tables import Table
 from site_gen.validate import Gathered
+from site_gen.write import Staging
 
 if TYPE_CHECKING:
     from site_gen.chart import Charts
@@ -40,7 +42,7 @@ DATA = "data/"
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 WORKERS = min(4, os.cpu_count() or 1)  # threads that compress zip members
 
-__all__ = ["DataCache", "PublishError", "publish_data"]
+__all__ = ["DataCache", "PublishError", "publish_data", "stage_data"]
 
 
 def _check_names(tables: dict[str, Table], info: DatasetInfo) -> None:
@@ -89,29 +91,61 @@ def datapackage(info: DatasetInfo, resources: list[dict[str, Any]]) -> dict[str,
     return package
 
 
-def _table_downloads(table: Table, files: dict[str, bytes]) -> list[Download]:
+def _table_downloads(table: Table, sizes: dict[str, int]) -> list[Download]:
     name, title, count = table.name, table.spec.title, len(table.rows)
     return [
-        Download(f"{name}.csv", "CSV", "text/csv", len(files[f"{name}.csv"]),
+        Download(f"{name}.csv", "CSV", "text/csv", sizes[f"{name}.csv"],
                  f"{title}: {count} rows as CSV"),
-        Download(f"{name}.json", "JSON", "application/json", len(files[f"{name}.json"]),
+        Download(f"{name}.json", "JSON", "application/json", sizes[f"{name}.json"],
                  f"{title}: {count} rows as JSON objects with typed values"),
     ]
 
 
-def _package_downloads(files: dict[str, bytes], database: str) -> list[Download]:
+def _package_downloads(sizes: dict[str, int], database: str) -> list[Download]:
     return [
         Download("datapackage.json", "Data Package", "application/json",
-                 len(files["datapackage.json"]),
+                 sizes["datapackage.json"],
                  "Frictionless Data Package descriptor: table schemas, sizes and SHA-256 "
                  "hashes of the CSV files"),
-        Download(database, "SQLite", "application/vnd.sqlite3", len(files[database]),
+        Download(database, "SQLite", "application/vnd.sqlite3", sizes[database],
                  "every table in one SQLite database with primary and foreign keys"),
         Download("metadata.json", "Datasette metadata", "application/json",
-                 len(files["metadata.json"]),
+                 sizes["metadata.json"],
                  "titles and descriptions of the tables and columns for Datasette: "
                  f"datasette {database} -m metadata.json"),
     ]
+
+
+class _Output:
+    """Where the data stage puts each file as soon as it is made: a dict that holds them, or
+    the build's staging folder, which writes each to disk (then the stage keeps no file's
+    bytes longer than it needs them: at 100,000 records the tables' files, the database and
+    the zip are ~270 MB). Only the sizes are kept here."""
+
+    def __init__(self, files: MutableMapping[str, bytes]) -> None:
+        self.files = files
+        self.sizes: dict[str, int] = {}
+
+    def put(self, name: str, data: bytes) -> None:
+        self.files[DATA + name] = data
+        self.sizes[name] = len(data)
+
+    def put_parts(self, name: str, parts: list[bytes]) -> None:
+        if isinstance(self.files, Staging):
+            self.files.put_parts(DATA + name, parts)
+        else:
+            self.files[DATA + name] = b"".join(parts)
+        self.sizes[name] = sum(map(len, parts))
+
+    def new_file(self, name: str) -> str | None:
+        """Where to write `name` in the staging folder, if files go to one, else None."""
+        return self.files.new_file(DATA + name) if isinstance(self.files, Staging) else None
+
+    def written(self, name: str, path: str) -> None:
+        self.sizes[name] = os.path.getsize(path)
+
+    def read(self, names: Iterable[str]) -> dict[str, bytes]:
+        return {name: self.files[DATA + name] for name in names}
 
 
 def publish_data(gathered: Gathered, charts: Charts, env: jinja2.Environment,
@@ -122,56 +156,96 @@ def publish_data(gathered: Gathered, charts: Charts, env: jinja2.Environment,
     again, only the rows that changed are written to the working database, its compact copy
     is made again only when a table changed, and only the pieces of zip members whose bytes
     changed are compressed again. Without one (a one-off build) nothing is keyed or kept.
-    The copy of the database, the longest step, is made on a worker while the tables' files
-    are compressed and the descriptors written."""
+    Each table's files are compressed on the workers while the next table is made; the copy
+    of the database, the longest step, is made on a worker while the descriptors are
+    written."""
+    files: dict[str, bytes] = {}
+    _run(gathered, charts, env, cache, files)
+    return files
+
+
+def stage_data(gathered: Gathered, charts: Charts, env: jinja2.Environment,
+               files: MutableMapping[str, bytes]) -> list[str]:
+    """Put every file under data/ into `files` (a one-off build's staging folder) as soon as
+    it is made, and list their paths: the same files as publish_data() without a cache, but
+    none held longer than it takes to compress it, and the zip written from its pieces
+    rather than joined."""
+    return _run(gathered, charts, env, None, files)
+
+
+def _run(gathered: Gathered, charts: Charts, env: jinja2.Environment, cache: DataCache | None,
+         files: MutableMapping[str, bytes]) -> list[str]:
     own = cache is None
     cache = cache if cache is not None else DataCache()
+    output = _Output(files)
     try:
         with collector.frozen(), ThreadPoolExecutor(max_workers=WORKERS) as pool:
             deflater = Deflater(pool, cache.members, cache.pieces, dataset_archive.LIMIT // 2)
-            files = _publish(gathered, charts, env, cache, deflater, reuse=not own)
+            _publish(gathered, charts, env, cache, deflater, output, reuse=not own)
     finally:
         if own:
             cache.database.close()
-    return {DATA + name: data for name, data in files.items()}
+    return sorted(DATA + name for name in output.sizes)
 
 
 def _publish(gathered: Gathered, charts: Charts, env: jinja2.Environment, cache: DataCache,
-             deflater: Deflater, reuse: bool) -> dict[str, bytes]:
+             deflater: Deflater, output: _Output, reuse: bool) -> None:
+    """Publish the data into `output`. Without `reuse` (a one-off build) nothing is left in
+    the cache, and the bytes of each file are let go as soon as they are compressed."""
     assert gathered.config is not None
     info = dataset_info(gathered.config, gathered.built)
     tables = gathered.tables
     _check_names(tables, info)
-    files: dict[str, bytes] = {}
 
     def add(name: str, data: bytes, key: str | None = None) -> None:
-        files[name] = data
-        deflater.add(name, data, key)
+        output.put(name, data)
+        deflater.add(name, data, key if reuse else None)
 
     counts = {name: count_rows(gathered.records, table, cache.counts.get(name))
               for name, table in tables.items()}
-    outputs = {name: publish_table(gathered.records, table, cache.tables.get(name), reuse,
-                                   counts[name].total) for name, table in tables.items()}
-    cache.database.update(tables, {name: o.rows for name, o in outputs.items()},
-                          {name: o.key for name, o in outputs.items()})
-    copying = deflater.pool.submit(cache.database.copy)  # the longest step: on a worker
+    outputs: dict[str, TableOutput] = {}
+    rows: dict[str, list[tuple[Any, ...]]] = {}
+    keys: dict[str, str] = {}
     resources = []
+
+    def one_table(name: str, table: Table) -> None:
+        made = publish_table(gathered.records, table, cache.tables.get(name), reuse,
+                             counts[name].total)
+        rows[name], keys[name] = made.rows, made.key
+        # Compressed on the workers while the next tables are made.
+        add(f"{name}.csv", made.csv, made.csv_hash)
+        add(f"{name}.json", made.json, made.json_hash if reuse else None)
+        resources.append(_resource(table, f"{name}.csv", made))
+        if reuse:
+            outputs[name] = made
+
     for name, table in tables.items():
-        output = outputs[name]
-        add(f"{name}.csv", output.csv, output.csv_hash)
-        add(f"{name}.json", output.json, output.json_hash)
-        resources.append(_resource(table, f"{name}.csv", output))
+        one_table(name, table)
+    cache.database.update(tables, rows, keys)
+    rows.clear()  # the working database holds them while it needs them
+    database = f"{info.name}.sqlite"
+    # The copy of the database, the longest step, is made on a worker; in a one-off build
+    # straight into the staging folder, and compressed from there.
+    place = None if reuse else output.new_file(database)
+    copying = (deflater.pool.submit(cache.database.copy) if place is None
+               else deflater.pool.submit(cache.database.copy_into, place))
     add("datapackage.json", _json(datapackage(info, resources)))
     metadata = _json(datasette_metadata(info, info.name, tables))
-    table_files = {name: _table_downloads(table, files) for name, table in tables.items()}
+    table_files = {name: _table_downloads(table, output.sizes) for name, table in tables.items()}
     views = table_views(tables, gathered.config, table_files)
     covered = coverage(tables)
-    database = f"{info.name}.sqlite"
-    files[database] = copying.result()
-    deflater.add(database, files[database], text=False, like=cache.sqlite)
+    copied: bytes | None = copying.result()
+    if not reuse:
+        cache.database.close()  # its pages and rows, before the copy is compressed
+    if place is None:
+        output.put(database, copied)
+        deflater.add(database, copied, text=False, like=cache.sqlite)
+    else:
+        output.written(database, place)
+        deflater.add_file(database, place)
     add("metadata.json", metadata)
 
-    package_files = _package_downloads(files, database)
+    package_files = _package_downloads(output.sizes, database)
     downloads = package_files + [d for name in tables for d in table_files[name]]
     extra = {"README.md": readme(info, views, downloads).encode("utf-8"),
              "CITATION.cff": citation_cff(info).encode("utf-8")}
@@ -180,17 +254,20 @@ def _publish(gathered: Gathered, charts: Charts, env: jinja2.Environment, cache:
     archive = f"{info.name}.zip"
     try:
         members, kept, pieces = deflater.members()
-        files[archive] = archive_bytes(info.name, members, info.created)
-        sqlite: tuple[bytes, Member] | None = (files[database], members[database])
+        sqlite: tuple[bytes, Member] | None = (
+            (copied, members[database]) if reuse and copied is not None else None)
+        del copied
+        output.put_parts(archive, archive_parts(info.name, members, info.created))
     except TooLarge:  # Zip64: written by zipfile, every member compressed again
         kept, pieces, sqlite = {}, {}, None
-        files[archive] = zipfile_bytes(info.name, {**files, **extra}, info.created)
-    cache.tables, cache.counts, cache.members, cache.pieces = outputs, counts, kept, pieces
-    cache.sqlite = sqlite if reuse else None
+        output.put(archive, zipfile_bytes(info.name, {**output.read(output.sizes), **extra},
+                                          info.created))
+    if reuse:
+        cache.tables, cache.counts, cache.members, cache.pieces = outputs, counts, kept, pieces
+        cache.sqlite = sqlite
     package_files.insert(0, Download(
-        archive, "Zip", "application/zip", len(files[archive]),
+        archive, "Zip", "application/zip", output.sizes[archive],
         "every file of the dataset, with a README.md and a CITATION.cff"))
-    files["index.html"] = render_codebook(env, gathered, info, views, package_files, charts,
-                                          covered)
-    log.info("data: %d tables, %d files", len(tables), len(files))
-    return files
+    output.put("index.html", render_codebook(env, gathered, info, views, package_files, charts,
+                                             covered))
+    log.info("data: %d tables, %d files", len(tables), len(output.sizes))

@@ -10,6 +10,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import tracemalloc
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -23,15 +24,16 @@ from hypothesis import strategies as st
 from test_data import CHARTS, EPOCH, make_project
 
 from site_gen import dataset_archive
-from site_gen.dataset import DataCache, PublishError, publish_data
+from site_gen.dataset import DataCache, PublishError, publish_data, stage_data
 from site_gen.dataset_archive import archive_bytes, zipfile_bytes
 from site_gen.dataset_cache import table_key
 from site_gen.dataset_csv import LINE_END, allows, csv_bytes, csv_cell, field_types, typed_rows
 from site_gen.dataset_database import Database, sqlite_bytes
-from site_gen.dataset_deflate import Deflater, Member, deflate
+from site_gen.dataset_deflate import PIECE, Deflater, Member, deflate
 from site_gen.tables import Table
 from site_gen.theme import make_env
 from site_gen.validate import GatherCache, Gathered, gather
+from site_gen.write import Staging
 
 WHEN = datetime(2022, 3, 3, 12, 30, 59)
 FILES = {"b.csv": b"id,name\r\n1,x\r\n" * 50, "a.json": b"[]\n", "empty.txt": b"",
@@ -403,6 +405,45 @@ def test_an_edit_at_scale_remakes_one_run_one_row_and_a_few_pieces(many: Path) -
     assert again == publish_data(gathered(), CHARTS, env)
     assert cache.tables["events"].encoded <= 2
     assert cache.tables["event_tags"].encoded <= 2
+
+
+def _peak(make: Any) -> int:
+    """The most memory traced while `make()` runs, above what was held before."""
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        make()
+        return tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("zip64", [False, True])
+def test_a_one_off_build_stages_the_same_files_without_holding_the_large_ones(
+        many: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, zip64: bool) -> None:
+    """Each file goes to the staging folder as it is made; the database is copied into it
+    and compressed from there, and the zip written from its pieces."""
+    gathered, env = _gathered(many), make_env(many)
+    if zip64:  # members over 1,000 bytes: the zip is written by zipfile from the files
+        monkeypatch.setattr(dataset_archive, "LIMIT", 2000)
+    expected = publish_data(gathered, CHARTS, env)
+    database = expected["data/test-facts.sqlite"]
+    assert len(database) > 3 * PIECE
+
+    def never(self: Database) -> bytes:
+        raise AssertionError("the database was copied into memory")
+
+    monkeypatch.setattr(Database, "copy", never)
+    with Staging(tmp_path / "site") as files:
+        paths = stage_data(gathered, CHARTS, env, files)
+        assert paths == sorted(expected)
+        assert {path: files[path] for path in paths} == expected
+    if not zip64:
+        monkeypatch.undo()
+        held = _peak(lambda: publish_data(gathered, CHARTS, env))
+        with Staging(tmp_path / "again") as files:
+            staged = _peak(lambda: stage_data(gathered, CHARTS, env, files))
+        assert staged < held - len(database), (staged, held)  # and the zip joined: less
 
 
 def test_runs_end_at_the_same_rows_in_every_process() -> None:

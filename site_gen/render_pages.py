@@ -86,6 +86,7 @@ class PageWriter:
         self._card_keys: dict[int, str] = {}
         # With a scope, only its records' pages are walked; the rest keep their last keys.
         self.scope: Scope | None = None
+        self.one_off = False  # no later render in this process: none keeps what it makes
         # The figures of each group and the figures index's sections, worked out once per
         # render (or kept from the last one) for every page that needs them.
         self.views = views or FigureViews.of(model, None, fingerprint)
@@ -271,7 +272,7 @@ def record_pages(writer: PageWriter, charts: ChartIndex) -> None:
     else:
         items = [(template, entry) for collection, template in RECORD_TEMPLATES.items()
                  for entry in model.ordered[collection]]
-    in_two(items, make, writer.files, memo)
+    in_two(items, make, writer.files, memo, stay=not writer.one_off)
     if memo is not None and writer.last is not None:  # a long-lived builder keeps them
         current = memo.current
         writer.records.update((path, current[path]) for _, entry in items
@@ -326,6 +327,7 @@ def render_pages(model: SiteModel, charts: Any, env: Environment, memo: Memo | N
     views = FigureViews.of(model, charts, fingerprint,
                            previous.figure_views if previous is not None else None)
     writer = PageWriter(model, env, files, memo, fingerprint, keys, content, views)
+    writer.one_off = one_off
     if last is not None and memo is not None:
         infos = chart_infos(charts, keys)
         writer.scope = edit_scope(last[0], memo, fingerprint, model, infos,

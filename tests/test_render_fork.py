@@ -317,3 +317,92 @@ in_two([0, 1], make, {{}}, None, fork=True)
     else:
         os.kill(pid, 9)
         pytest.fail("the child outlived the killed build")
+
+
+def test_without_staying_both_halves_are_made_in_children(tmp_path: Path) -> None:
+    """A one-off build's own heap does not grow with the record pages: two children make
+    them, and this process takes their files, keys and paths in the same order."""
+    memo = Memo()
+    out = tmp_path / "out"
+    with Staging(out, "id") as staging:
+        def make(item: int) -> list[str]:
+            path = f"records/{item}/index.html"
+            staging[path] = str(os.getpid()).encode()
+            memo.keep(path, f"key-{item}")
+            return [path]
+
+        paths = in_two(list(range(7)), make, staging, memo, fork=True, stay=False)
+        assert paths == [f"records/{i}/index.html" for i in (0, 2, 4, 6, 1, 3, 5)]
+        assert memo.current == {f"records/{i}/index.html": f"key-{i}" for i in range(7)}
+        makers = {staging[f"records/{i}/index.html"] for i in range(7)}
+        staging.commit()
+    assert len(makers) == 2 and str(os.getpid()).encode() not in makers
+    assert {staging_path for staging_path in _tree(out) if staging_path.startswith("records/")
+            } == {f"records/{i}/index.html" for i in range(7)}
+
+
+@pytest.mark.parametrize(("failing", "raised"), [({3}, "3"), ({2, 5}, "2"), ({1, 4}, "1")])
+def test_without_staying_the_error_raised_is_the_first_in_item_order(
+        tmp_path: Path, failing: set[int], raised: str) -> None:
+    made = tmp_path / "made"
+    parent = os.getpid()
+
+    def make(item: int) -> list[str]:
+        with made.open("a") as handle:
+            handle.write(f"{item} {'parent' if os.getpid() == parent else 'child'}\n")
+        if item in failing:
+            raise LookupError(f"item {item}")
+        return [str(item)]
+
+    with pytest.raises(LookupError, match=f"item {raised}"):
+        in_two(list(range(6)), make, {}, None, fork=True, stay=False)
+    again = [line.split()[0] for line in made.read_text().splitlines()
+             if line.endswith("parent")]
+    first = min(item % 2 for item in failing)  # the half whose first item is made again
+    assert again == [str(i) for i in range(first, int(raised) + 1)]
+
+
+def test_without_staying_a_refused_second_fork_makes_the_first_half_here(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    real_fork = os.fork
+    forks: list[int] = []
+
+    def once() -> int:
+        if forks:
+            raise OSError(11, "Resource temporarily unavailable")
+        forks.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(fork.os, "fork", once)
+    files: dict[str, bytes] = {}
+
+    def make(item: int) -> list[str]:
+        files[str(item)] = str(os.getpid()).encode()
+        return [str(item)]
+
+    fds = len(os.listdir("/proc/self/fd"))
+    assert in_two(list(range(4)), make, files, None, fork=True, stay=False) == [
+        "0", "2", "1", "3"]
+    assert files["0"] == files["2"] == str(os.getpid()).encode() != files["1"] == files["3"]
+    assert len(os.listdir("/proc/self/fd")) == fds  # the refused fork's pipe is closed
+
+
+def test_a_one_off_build_makes_its_record_pages_in_two_children(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(SITE, project)
+    monkeypatch.setenv("SITE_GEN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(fork, "MIN_ITEMS", 1)
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def counted_fork() -> int:
+        forks.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(os, "fork", counted_fork)
+    Builder(project, tmp_path / "kept").build()  # long-lived: this process makes half
+    assert len(forks) == 1
+    Builder(project, tmp_path / "one-off", long_lived=False).build()
+    assert len(forks) == 3
+    assert _tree(tmp_path / "one-off") == _tree(tmp_path / "kept")

@@ -187,9 +187,9 @@ def test_a_one_off_build_lets_the_index_cards_go_before_the_record_pages(
     roots: list[set[str]] = []
     in_two = pages_module.in_two
 
-    def looking(items: list[Any], *args: Any) -> None:
+    def looking(items: list[Any], *args: Any, **named: Any) -> None:
         roots.append({key[1] for _, entry in items for key in entry.rendered})
-        in_two(items, *args)
+        in_two(items, *args, **named)
 
     monkeypatch.setattr(pages_module, "in_two", looking)
     trees = []

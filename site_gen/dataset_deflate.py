@@ -294,8 +294,8 @@ class Deflater:
 
     def add_file(self, name: str, path: str) -> None:
         """Compress the binary file at `path` as the member `name`, cut as add() cuts binary
-        data, but read a piece at a time (a file too large to be held whole in memory as
-        well). No more than AHEAD of its pieces wait for a worker at a time."""
+        data, but read a piece at a time so that it is never held whole in memory: no more
+        than AHEAD of its pieces wait for a worker at a time."""
         futures: list[Future[tuple[PieceKey, Piece, bool]]] = []
         with open(path, "rb") as handle:
             if self.limit and os.fstat(handle.fileno()).st_size > self.limit:

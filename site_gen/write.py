@@ -142,7 +142,7 @@ def _reads_as(handle: int, parts: Sequence[bytes]) -> bool:
 
 def _write_new(path: str, parts: Sequence[bytes]) -> None:
     """Write the parts one after the other into a new file. Plain system calls: at 100,000
-    records a build writes 200,000 files, and a Python file object costs about 6 µs more
+    records a build writes 200,000 files, and a Python file object costs about 5 µs more
     each on tmpfs."""
     handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
     try:

@@ -101,14 +101,17 @@ def tables(data: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+FULL = ("cold", "warm")  # the scenarios that build everything
+
+
 def budgets(pick: dict) -> list[str]:
     """The issue's budgets next to the measured medians (site-gen, wall time)."""
     def med(n: int, tool: str, sc: str, key: str = "wall") -> float | None:
         return _median(pick.get((n, tool, sc), []), key)
 
-    def peak(n: int, key: str) -> float | None:
-        ok = [r[key] for (m, t, _), rows in pick.items() if m == n and t == "site-gen"
-              for r in rows if r["status"] == "ok"]
+    def peak(n: int, key: str, scenarios: tuple[str, ...] | None = None) -> float | None:
+        ok = [r[key] for (m, t, sc), rows in pick.items() if m == n and t == "site-gen"
+              and (scenarios is None or sc in scenarios) for r in rows if r["status"] == "ok"]
         return max(ok) if ok else None
 
     def show(value: float | None, fmt: str, limit: float) -> tuple[str, str]:
@@ -124,10 +127,14 @@ def budgets(pick: dict) -> list[str]:
         ("one-record edit rebuild at 10,000 ≤ 0.3 s", "{:.2f} s",
          med(10_000, "site-gen", "edit"), 0.3),
         ("100,000 records cold full build ≤ 40 s", "{:.1f} s", sg100, 40),
-        ("100,000 records peak RSS ≤ 1 GB (largest process)", "{:,.0f} MB",
+        # The budget is about the full build (cold, or warm: output removed, caches kept);
+        # the edit and no-change rebuilds are shown beside it.
+        ("100,000 records full build peak RSS ≤ 1 GB (largest process)", "{:,.0f} MB",
+         peak(100_000, "maxrss_mb", FULL), 1024),
+        ("100,000 records full build peak RSS ≤ 1 GB (whole tree, sampled)", "{:,.0f} MB",
+         peak(100_000, "tree_mb", FULL), 1024),
+        ("100,000 records any scenario's peak RSS ≤ 1 GB (largest process)", "{:,.0f} MB",
          peak(100_000, "maxrss_mb"), 1024),
-        ("100,000 records peak RSS ≤ 1 GB (whole tree, sampled)", "{:,.0f} MB",
-         peak(100_000, "tree_mb"), 1024),
         ("100,000 time ≤ 11 × 10,000 time (cold)", "{:.1f} ×",
          sg100 / sg10 if sg100 and sg10 else None, 11),
     ]

@@ -156,9 +156,9 @@ def publish_data(gathered: Gathered, charts: Charts, env: jinja2.Environment,
     again, only the rows that changed are written to the working database, its compact copy
     is made again only when a table changed, and only the pieces of zip members whose bytes
     changed are compressed again. Without one (a one-off build) nothing is keyed or kept.
-    Each table's files are compressed on the workers while the next table is made; the copy
-    of the database, the longest step, is made on a worker while the descriptors are
-    written."""
+    The copy of the database, the longest step, is made on a worker while the tables' files
+    are compressed and the descriptors written (without a cache, each table's files are
+    compressed as soon as they are made)."""
     files: dict[str, bytes] = {}
     _run(gathered, charts, env, cache, files)
     return files
@@ -208,16 +208,19 @@ def _publish(gathered: Gathered, charts: Charts, env: jinja2.Environment, cache:
     keys: dict[str, str] = {}
     resources = []
 
+    def table_files(name: str, made: TableOutput) -> None:
+        add(f"{name}.csv", made.csv, made.csv_hash)
+        add(f"{name}.json", made.json, made.json_hash if reuse else None)
+
     def one_table(name: str, table: Table) -> None:
         made = publish_table(gathered.records, table, cache.tables.get(name), reuse,
                              counts[name].total)
         rows[name], keys[name] = made.rows, made.key
-        # Compressed on the workers while the next tables are made.
-        add(f"{name}.csv", made.csv, made.csv_hash)
-        add(f"{name}.json", made.json, made.json_hash if reuse else None)
         resources.append(_resource(table, f"{name}.csv", made))
         if reuse:
             outputs[name] = made
+        else:  # compressed on the workers while the next tables are made, then let go
+            table_files(name, made)
 
     for name, table in tables.items():
         one_table(name, table)
@@ -225,10 +228,14 @@ def _publish(gathered: Gathered, charts: Charts, env: jinja2.Environment, cache:
     rows.clear()  # the working database holds them while it needs them
     database = f"{info.name}.sqlite"
     # The copy of the database, the longest step, is made on a worker; in a one-off build
-    # straight into the staging folder, and compressed from there.
+    # straight into the staging folder, and compressed from there. With a cache, the
+    # tables' files go to the workers after it, so that it waits for none of them (an edit
+    # in `serve` took 14 ms longer the other way round).
     place = None if reuse else output.new_file(database)
     copying = (deflater.pool.submit(cache.database.copy) if place is None
                else deflater.pool.submit(cache.database.copy_into, place))
+    for name, made in outputs.items():
+        table_files(name, made)
     add("datapackage.json", _json(datapackage(info, resources)))
     metadata = _json(datasette_metadata(info, info.name, tables))
     table_files = {name: _table_downloads(table, output.sizes) for name, table in tables.items()}

@@ -175,7 +175,11 @@ class Staging(MutableMapping[str, bytes]):
             raise OutputError(f"{self.out} is a mount point: the new site is made beside it "
                               "and swapped in, which cannot cross file systems; choose a "
                               "folder inside it for --out")
-        self.out.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.out.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:  # a file where a folder must be, say
+            raise OutputError(f"{self.out}: its folder cannot be made ({error.strerror}: "
+                              f"{error.filename}); choose another --out") from None
         self.root = self.out.parent / f".{self.out.name}.new"
         self.spare = self.out.parent / f".{self.out.name}.old"
         aside = _aside(self.out)

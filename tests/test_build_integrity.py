@@ -8,6 +8,7 @@ more than its content: files posing as the build cache are not published or run.
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import os
 import pickle
@@ -217,6 +218,19 @@ def test_out_refuses_the_project_its_sources_and_foreign_folders(tmp_path: Path,
     assert "--out" in result.output or "site-gen" in result.output
     assert {k: v[0] for k, v in snapshot(tmp_path).items()} == {
         k: v[0] for k, v in before.items()}
+
+
+def test_out_under_a_file_is_refused_with_the_reason(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    before = snapshot(tmp_path)
+    result = run_cli("build", str(project), "--out", str(tmp_path / "notes.txt/site/out"))
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    said = " ".join(result.output.split())
+    assert f"its folder cannot be made ({os.strerror(errno.ENOTDIR)}: " in said, said
+    assert "notes.txt/site); choose another --out" in said, said
+    assert snapshot(tmp_path) == before
 
 
 def test_out_accepts_a_new_folder_an_empty_one_and_its_own(tmp_path: Path,

@@ -140,6 +140,13 @@ def _reads_as(handle: int, parts: Sequence[bytes]) -> bool:
     return not os.read(handle, 1)
 
 
+def _make_folder(root: Path, folder: str, made: set[str]) -> None:
+    """Make `folder` under root unless `made` says it was made already."""
+    if folder not in made:
+        os.makedirs(f"{root}/{folder}", exist_ok=True)
+        made.add(folder)
+
+
 def _write_new(path: str, parts: Sequence[bytes]) -> None:
     """Write the parts one after the other into a new file. Plain system calls: at 100,000
     records a build writes 200,000 files, and a Python file object costs about 5 µs more
@@ -214,10 +221,7 @@ class Staging(MutableMapping[str, bytes]):
                 os.unlink(staged)
             self._files[rel] = inode
             return
-        folder = rel.rpartition("/")[0]
-        if folder not in self._made:
-            os.makedirs(f"{self.root}/{folder}", exist_ok=True)
-            self._made.add(folder)
+        _make_folder(self.root, rel.rpartition("/")[0], self._made)
         _write_new(staged, parts)
         self._files[rel] = _STAGED
 
@@ -228,10 +232,7 @@ class Staging(MutableMapping[str, bytes]):
         self._check_open()
         if rel in self._files:
             del self[rel]
-        folder = rel.rpartition("/")[0]
-        if folder not in self._made:
-            os.makedirs(f"{self.root}/{folder}", exist_ok=True)
-            self._made.add(folder)
+        _make_folder(self.root, rel.rpartition("/")[0], self._made)
         self._files[rel] = _STAGED
         return f"{self.root}/{rel}"
 
@@ -308,9 +309,7 @@ class Staging(MutableMapping[str, bytes]):
             regular = False
         if not regular:
             raise StaleOutput(rel)
-        if folder not in made:
-            os.makedirs(f"{root}/{folder}", exist_ok=True)
-            made.add(folder)
+        _make_folder(root, folder, made)
         try:
             os.link(source, f"{root}/{rel}", follow_symlinks=False)
         except FileNotFoundError:

@@ -256,6 +256,14 @@ class Deflater:
         self.oversize: list[str] = []
         self.made = 0  # pieces compressed by this build, not taken from the last
 
+    def _oversize(self, name: str, size: int) -> bool:
+        """Whether the member is too large for a zip without Zip64 records (then noted, and
+        left uncompressed: members() raises TooLarge)."""
+        if self.limit and size > self.limit:
+            self.oversize.append(name)
+            return True
+        return False
+
     def _piece(self, data: memoryview, last: bool) -> tuple[PieceKey, Piece, bool]:
         """(key, piece, whether it was compressed here rather than taken from the last build)"""
         key = _key(data, last)
@@ -270,8 +278,7 @@ class Deflater:
         given, is its content key, under which the last build's member is taken whole.
         `like` is an earlier version of the member, with its bytes: a piece of it that has
         the same place, length and bytes as a piece of `data` is taken as it is."""
-        if self.limit and len(data) > self.limit:
-            self.oversize.append(name)
+        if self._oversize(name, len(data)):
             return
         if key is not None:
             self.keys[name] = key
@@ -298,8 +305,7 @@ class Deflater:
         than AHEAD of its pieces wait for a worker at a time."""
         futures: list[Future[tuple[PieceKey, Piece, bool]]] = []
         with open(path, "rb") as handle:
-            if self.limit and os.fstat(handle.fileno()).st_size > self.limit:
-                self.oversize.append(name)
+            if self._oversize(name, os.fstat(handle.fileno()).st_size):
                 return
             for piece, last in file_pieces(handle):
                 if len(futures) >= AHEAD:

@@ -208,7 +208,7 @@ def _publish(gathered: Gathered, charts: Charts, env: jinja2.Environment, cache:
     keys: dict[str, str] = {}
     resources = []
 
-    def table_files(name: str, made: TableOutput) -> None:
+    def compress_table(name: str, made: TableOutput) -> None:
         add(f"{name}.csv", made.csv, made.csv_hash)
         add(f"{name}.json", made.json, made.json_hash if reuse else None)
 
@@ -220,7 +220,7 @@ def _publish(gathered: Gathered, charts: Charts, env: jinja2.Environment, cache:
         if reuse:
             outputs[name] = made
         else:  # compressed on the workers while the next tables are made, then let go
-            table_files(name, made)
+            compress_table(name, made)
 
     for name, table in tables.items():
         one_table(name, table)
@@ -235,7 +235,7 @@ def _publish(gathered: Gathered, charts: Charts, env: jinja2.Environment, cache:
     copying = (deflater.pool.submit(cache.database.copy) if place is None
                else deflater.pool.submit(cache.database.copy_into, place))
     for name, made in outputs.items():
-        table_files(name, made)
+        compress_table(name, made)
     add("datapackage.json", _json(datapackage(info, resources)))
     metadata = _json(datasette_metadata(info, info.name, tables))
     table_files = {name: _table_downloads(table, output.sizes) for name, table in tables.items()}

@@ -26,6 +26,19 @@ def _tree(folder: Path) -> dict[str, bytes]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def _counted_forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that gets an item each time this process forks."""
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def counted_fork() -> int:
+        forks.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(os, "fork", counted_fork)
+    return forks
+
+
 def test_items_are_shared_between_two_processes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fork, "MIN_ITEMS", 1)
     files: dict[str, bytes] = {}
@@ -69,14 +82,7 @@ def test_a_forked_build_writes_the_bytes_of_a_single_process_build(
     Builder(project, tmp_path / "one", long_lived=False).build()
     monkeypatch.delenv("SITE_GEN_PROCESSES")
     monkeypatch.setattr(fork, "MIN_ITEMS", 1)
-    forks = []
-    real_fork = os.fork
-
-    def counted_fork() -> int:
-        forks.append(1)
-        return real_fork()
-
-    monkeypatch.setattr(os, "fork", counted_fork)
+    forks = _counted_forks(monkeypatch)
     builder = Builder(project, tmp_path / "two")
     builder.build()
     assert forks  # the record pages were shared out
@@ -393,14 +399,7 @@ def test_a_one_off_build_makes_its_record_pages_in_two_children(
     shutil.copytree(SITE, project)
     monkeypatch.setenv("SITE_GEN_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(fork, "MIN_ITEMS", 1)
-    forks: list[int] = []
-    real_fork = os.fork
-
-    def counted_fork() -> int:
-        forks.append(1)
-        return real_fork()
-
-    monkeypatch.setattr(os, "fork", counted_fork)
+    forks = _counted_forks(monkeypatch)
     Builder(project, tmp_path / "kept").build()  # long-lived: this process makes half
     assert len(forks) == 1
     Builder(project, tmp_path / "one-off", long_lived=False).build()

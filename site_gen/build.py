@@ -28,6 +28,7 @@ from site_gen.chart_output import Drawing
 from site_gen.dataset import DataCache, publish_data, stage_data
 from site_gen.fork import in_two
 from site_gen.memo import Memo, digest, site_fingerprint
+from site_gen.memory import give_back
 from site_gen.problems import ProblemsFound
 from site_gen.render import release_cards, render_site
 from site_gen.render_model import next_model
@@ -171,13 +172,10 @@ class Builder:
         # Each file goes to disk as it is made; nothing reaches the output before commit().
         with Staging(out, build_id) as files:
             say("render")
-            with _timed(timings, "render"):
-                last = self.last_render[0] if self.last_render is not None else None
-                model, before = next_model(gathered, last, memo, fingerprint)
-                render_site(gathered, charts, env, model, memo, fingerprint, files,
-                            self.last_render, before, one_off=not self.long_lived)
-                if not self.long_lived:  # saved state never holds the cards
-                    release_cards(model, memo)
+            clock = time.perf_counter()
+            timings["render"] = 0.0  # in the order of the stages, though data comes within it
+            last = self.last_render[0] if self.last_render is not None else None
+            model, before = next_model(gathered, last, memo, fingerprint)
             # Made from the whole fact base whenever any input changed (an unchanged input
             # never gets this far); each keeps its own caches of what an edit leaves alone.
             outputs = self.outputs[1] if self.outputs[0] == state.build_id else {}
@@ -196,7 +194,27 @@ class Builder:
             # Beside each other only where no file is kept (a child's `kept` stays there).
             beside = (not self.long_lived and not outputs
                       and gathered.records.count() >= BESIDE_RECORDS)
-            groups = _data_and_search(stage, files, timings, say, beside)
+            groups: dict[str, list[str]] = {}
+            published: list[bool] = []
+
+            def data_and_search() -> None:
+                published.append(True)
+                groups.update(_data_and_search(stage, files, timings, say, beside))
+                if not self.long_lived:  # the children's reports come next, into a trim heap
+                    give_back()
+
+            # A one-off build publishes the data while children make the record pages; a
+            # long-lived one renders half of them itself, and publishes after.
+            render_site(gathered, charts, env, model, memo, fingerprint, files,
+                        self.last_render, before, one_off=not self.long_lived,
+                        meanwhile=None if self.long_lived else data_and_search)
+            if not self.long_lived:  # saved state never holds the cards
+                release_cards(model, memo)
+            within = sum(timings.get(name, 0.0) for name in groups)
+            _took(timings, "render", time.perf_counter() - clock - within,
+                  " more than the data and search stages within it" if within else "")
+            if not published:
+                data_and_search()
             files.update(charts.files)
             files.update(assets(project))
             say("chart drawings")

@@ -48,7 +48,8 @@ def worth_forking(count: int, memo: Memo | None) -> bool:
 
 def in_two(items: list[T], make: Callable[[T], list[str]],
            files: MutableMapping[str, bytes], memo: Memo | None,
-           fork: bool | None = None, stay: bool = True) -> list[str]:
+           fork: bool | None = None, stay: bool = True,
+           meanwhile: Callable[[], None] | None = None) -> list[str]:
     """Call `make` on every item, half of them in a forked child when that pays (or when
     `fork` says so); the paths made, those of the second half (every other item, from the
     second) last.
@@ -58,6 +59,11 @@ def in_two(items: list[T], make: Callable[[T], list[str]],
     260 MB at 100,000 records: the cards, and memory the allocator cannot give back) then
     never adds to this one, which goes on to the data stage. A one-off build asks for it.
 
+    `meanwhile` is called here once while the children make their halves (after this
+    process's own half, if it makes one), and after every item when no child is forked: a
+    one-off build publishes its data then, on the core the children leave. If it raises,
+    the children are ended and the error goes on.
+
     `make` puts its outputs into `files` (and their keys into `memo`) and returns their
     paths. If any process fails, the items are made again here, one after the other,
     from the first one that may have failed (the first if the first half failed, else the
@@ -65,11 +71,14 @@ def in_two(items: list[T], make: Callable[[T], list[str]],
     if none is met (a child died of something else), the build fails all the same, since the
     child may have left files in the staging folder that nothing accounts for. When the
     system cannot fork (no memory or processes to spare), the items are made here."""
-    if not (worth_forking(len(items), memo) if fork is None else fork and can_fork()):
-        return [path for item in items for path in make(item)]
-    forked = _forked(items, make, files, memo, stay)
+    forked = None
+    if worth_forking(len(items), memo) if fork is None else fork and can_fork():
+        forked = _forked(items, make, files, memo, stay, meanwhile or _nothing)
     if forked is None:
-        return [path for item in items for path in make(item)]
+        paths = [path for item in items for path in make(item)]
+        if meanwhile is not None:
+            meanwhile()
+        return paths
     paths, failure, again = forked
     if failure:
         for item in items[again:]:
@@ -78,8 +87,13 @@ def in_two(items: list[T], make: Callable[[T], list[str]],
     return paths
 
 
+def _nothing() -> None:
+    pass
+
+
 def _forked(items: list[T], make: Callable[[T], list[str]], files: MutableMapping[str, bytes],
-            memo: Memo | None, stay: bool) -> tuple[list[str], str, int] | None:
+            memo: Memo | None, stay: bool, meanwhile: Callable[[], None]
+            ) -> tuple[list[str], str, int] | None:
     """Make the items in two processes (or two children): the paths made, what went wrong
     ("" if nothing did) and the first item to make again if anything did; None if no
     process was forked."""
@@ -98,13 +112,15 @@ def _forked(items: list[T], make: Callable[[T], list[str]], files: MutableMappin
         try:
             paths = [path for item in halves[0] for path in make(item)]
         except BaseException as error:
-            pid, read = children[1]
-            os.kill(pid, signal.SIGKILL)
-            os.close(read)
-            os.waitpid(pid, 0)
+            _end(children)
             if isinstance(error, Exception):
                 return [], f"making the files in two processes failed: {error}", 0
             raise
+    try:
+        meanwhile()
+    except BaseException:
+        _end(children)
+        raise
     failures: list[tuple[int, str]] = []
     for first in sorted(children):
         pid, read = children[first]
@@ -131,6 +147,15 @@ def _forked(items: list[T], make: Callable[[T], list[str]], files: MutableMappin
         first, failure = min(failures)
         return [], failure, first
     return paths, "", 0
+
+
+def _end(children: dict[int, tuple[int, int]]) -> None:
+    """Kill the children and wait for them, so that none writes on after the caller fails."""
+    for pid, read in children.values():
+        os.kill(pid, signal.SIGKILL)
+        os.close(read)
+    for pid, _ in children.values():
+        os.waitpid(pid, 0)
 
 
 def _spawn(items: list[T], make: Callable[[T], list[str]], files: MutableMapping[str, bytes],

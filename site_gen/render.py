@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from jinja2 import Environment
@@ -31,8 +31,8 @@ def render_site(gathered: Gathered, charts: Any, env: Environment,
                 fingerprint: str = "",
                 files: MutableMapping[str, bytes] | None = None,
                 last: list[LastRender | None] | None = None,
-                before: Before | None = None, one_off: bool = False
-                ) -> MutableMapping[str, bytes]:
+                before: Before | None = None, one_off: bool = False,
+                meanwhile: Callable[[], None] | None = None) -> MutableMapping[str, bytes]:
     """Every page of the site (HTML, record JSON, feed, sitemap, robots, 404) by output path,
     put into `files` (empty until now; it may write each page to disk as it comes and keep
     only the paths) or a new dict.
@@ -41,12 +41,13 @@ def render_site(gathered: Gathered, charts: Any, env: Environment,
     `last` lets a long-lived builder walk only the record pages an edit reaches (`before`:
     what its model showed before render_model updated it in place). `one_off`: no later
     render reuses this one's cards, so those of the index pages go before the record pages
-    are made (render_pages.drop_shallow_cards)."""
+    are made (render_pages.drop_shallow_cards). `meanwhile` is called once while the record
+    pages are made: in a one-off build, the data stage, beside the children that make them."""
     model = model or site_model(gathered)
     # Rendering allocates much and frees little: keep the collector off the model's objects.
     with collector.frozen(), template_problems(gathered.project):
         files = render_pages(model, charts, env, memo, fingerprint, files, last, before,
-                             gathered.records.fingerprint, one_off)
+                             gathered.records.fingerprint, one_off, meanwhile)
         pages = [*files, *(memo.kept if memo is not None else ())]
         files.update(render_feeds(model, env, pages, gathered.built, memo, fingerprint))
     log.info("rendered %d files for %d records", len(files), model.count())

@@ -87,6 +87,8 @@ class PageWriter:
         # With a scope, only its records' pages are walked; the rest keep their last keys.
         self.scope: Scope | None = None
         self.one_off = False  # no later render in this process: none keeps what it makes
+        # Called while the record pages are made (fork.in_two), once, if given.
+        self.meanwhile: Callable[[], None] | None = None
         # The figures of each group and the figures index's sections, worked out once per
         # render (or kept from the last one) for every page that needs them.
         self.views = views or FigureViews.of(model, None, fingerprint)
@@ -272,7 +274,7 @@ def record_pages(writer: PageWriter, charts: ChartIndex) -> None:
     else:
         items = [(template, entry) for collection, template in RECORD_TEMPLATES.items()
                  for entry in model.ordered[collection]]
-    in_two(items, make, writer.files, memo, stay=not writer.one_off)
+    in_two(items, make, writer.files, memo, stay=not writer.one_off, meanwhile=writer.meanwhile)
     if memo is not None and writer.last is not None:  # a long-lived builder keeps them
         current = memo.current
         writer.records.update((path, current[path]) for _, entry in items
@@ -307,8 +309,8 @@ def render_pages(model: SiteModel, charts: Any, env: Environment, memo: Memo | N
                  fingerprint: str = "",
                  files: MutableMapping[str, bytes] | None = None,
                  last: list[LastRender | None] | None = None,
-                 before: Before | None = None, content: str = "", one_off: bool = False
-                 ) -> MutableMapping[str, bytes]:
+                 before: Before | None = None, content: str = "", one_off: bool = False,
+                 meanwhile: Callable[[], None] | None = None) -> MutableMapping[str, bytes]:
     """Every HTML page of the site and every record's JSON, keyed by output path, put into
     `files` (which may write each to disk as it comes) or a new dict.
 
@@ -319,7 +321,8 @@ def render_pages(model: SiteModel, charts: Any, env: Environment, memo: Memo | N
     (render_model), whose records already carry the markup they may keep. `content` is
     the fingerprint of the records the model was made from (Records.fingerprint). With
     `one_off`, no later render reuses the cards: those of the pages one folder deep go
-    before the record pages are made."""
+    before the record pages are made. `meanwhile` is called once while the record pages are
+    made (in children, when they are forked)."""
     files = {} if files is None else files
     made = chart_keys(charts, last[0] if last is not None else None) if memo is not None else {}
     keys = {chart_id: key for chart_id, (_, key) in made.items()}
@@ -327,7 +330,7 @@ def render_pages(model: SiteModel, charts: Any, env: Environment, memo: Memo | N
     views = FigureViews.of(model, charts, fingerprint,
                            previous.figure_views if previous is not None else None)
     writer = PageWriter(model, env, files, memo, fingerprint, keys, content, views)
-    writer.one_off = one_off
+    writer.one_off, writer.meanwhile = one_off, meanwhile
     if last is not None and memo is not None:
         infos = chart_infos(charts, keys)
         writer.scope = edit_scope(last[0], memo, fingerprint, model, infos,

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import pytest
@@ -405,3 +408,100 @@ def test_a_one_off_build_makes_its_record_pages_in_two_children(
     Builder(project, tmp_path / "one-off", long_lived=False).build()
     assert len(forks) == 3
     assert _tree(tmp_path / "one-off") == _tree(tmp_path / "kept")
+
+
+def _children() -> set[int]:
+    """The pids of this process's living forks (not the chart worker, which runs a command of
+    its own)."""
+    found = set()
+    ours = Path("/proc/self/cmdline").read_bytes()
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                stat = Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()
+                forked = Path(f"/proc/{name}/cmdline").read_bytes() == ours
+            except OSError:
+                continue
+            if int(stat[1]) == os.getpid() and stat[0] != "Z" and forked:
+                found.add(int(name))
+    return found
+
+
+def _wait_for(found: Callable[[], bool], what: str) -> None:
+    for _ in range(1000):
+        if found():
+            return
+        time.sleep(0.01)
+    raise TimeoutError(f"waited 10 s for {what}")
+
+
+def test_meanwhile_runs_here_while_the_children_make_the_items(tmp_path: Path) -> None:
+    """Each child waits for a file that only `meanwhile` writes, once both have started: had
+    it run after the children, they would time out and the build fail."""
+    go = tmp_path / "go"
+    called: list[int] = []
+
+    def make(item: int) -> list[str]:
+        (tmp_path / f"started-{os.getpid()}").touch()
+        _wait_for(go.exists, "the parent's go")
+        return [str(item)]
+
+    def meanwhile() -> None:
+        _wait_for(lambda: len(list(tmp_path.glob("started-*"))) == 2, "two children")
+        called.append(os.getpid())
+        go.touch()
+
+    assert in_two(list(range(4)), make, {}, None, fork=True, stay=False,
+                  meanwhile=meanwhile) == ["0", "2", "1", "3"]
+    assert called == [os.getpid()]
+    assert str(os.getpid()) not in {p.name.split("-")[1] for p in tmp_path.glob("started-*")}
+
+
+def test_meanwhile_comes_after_the_items_when_nothing_is_forked() -> None:
+    order: list[str] = []
+
+    def make(item: int) -> list[str]:
+        order.append(str(item))
+        return [str(item)]
+
+    in_two(list(range(3)), make, {}, None, fork=False, stay=False,
+           meanwhile=lambda: order.append("meanwhile"))
+    assert order == ["0", "1", "2", "meanwhile"]
+
+
+def test_an_error_meanwhile_ends_the_children_and_is_raised(tmp_path: Path) -> None:
+    def make(item: int) -> list[str]:
+        (tmp_path / f"child-{os.getpid()}").touch()
+        time.sleep(60)  # never ends by itself within the test
+        return []
+
+    def meanwhile() -> None:
+        _wait_for(lambda: len(list(tmp_path.glob("child-*"))) == 2, "two children")
+        raise KeyError("no data today")
+
+    with pytest.raises(KeyError, match="no data today"):
+        in_two(list(range(4)), make, {}, None, fork=True, stay=False, meanwhile=meanwhile)
+    assert _children() == set()
+
+
+def test_a_one_off_build_publishes_its_data_while_children_make_the_record_pages(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import site_gen.build as build_module
+
+    project = tmp_path / "project"
+    shutil.copytree(SITE, project)
+    monkeypatch.setenv("SITE_GEN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(fork, "MIN_ITEMS", 1)
+    stage_data = build_module.stage_data
+    alive: list[int] = []
+
+    def counting(*args: Any) -> list[str]:
+        alive.append(len(_children()))
+        return stage_data(*args)
+
+    monkeypatch.setattr(build_module, "stage_data", counting)
+    result = Builder(project, tmp_path / "one-off", long_lived=False).build()
+    assert alive == [2]
+    Builder(project, tmp_path / "kept").build()
+    assert _tree(tmp_path / "one-off") == _tree(tmp_path / "kept")
+    assert list(result.timings)[:6] == ["load", "check", "package", "chart", "render", "data"]

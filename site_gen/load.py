@@ -98,13 +98,29 @@ def read_file(collection: str, rel: str, data: bytes) -> FileEntry:
     return FileEntry((0, 0, 0, 0), sha, records, problems, time.time_ns())
 
 
+def _read_bytes(path: str, size: int) -> bytes:
+    """The file's bytes, read with plain system calls: a Python file object costs about
+    5 µs more a file, 0.45 s of a load of 100,000. `size` is what stat gave; a file that has
+    grown since is read to its end all the same."""
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        data = os.read(handle, size + 1)
+        if len(data) <= size:
+            return data
+        parts = [data]
+        while more := os.read(handle, 1 << 16):
+            parts.append(more)
+        return b"".join(parts)
+    finally:
+        os.close(handle)
+
+
 def _fresh(found: tuple[str, str, str], key: StatKey, entry: FileEntry | None,
            cache: LoadCache | None) -> FileEntry:
     """The file's entry: the one given while its stat is the same, else the file read again."""
     if entry is None or entry.stat != key or key[0] >= entry.read_at - RACY_NS:
         collection, rel, path = found
-        with open(path, "rb") as handle:
-            entry = read_file(collection, rel, handle.read())
+        entry = read_file(collection, rel, _read_bytes(path, key[1]))
         entry.stat = key
         if cache is not None:
             cache[rel] = entry

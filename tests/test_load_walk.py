@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from conftest import make_project
 
-from site_gen.load import LoadCache, load
+from site_gen.load import LoadCache, _read_bytes, load
 from site_gen.load_walk import content_files
 
 EVENT = "id: {id}\ndate: 2022-03-01\ntitle: T\ntype: strike\nstatus: reported\n" \
@@ -96,3 +97,12 @@ def test_the_content_fingerprint_says_which_file_holds_which_bytes(tmp_path: Pat
     (project / "content/events/a.yaml").write_text(two.replace("T", "U"), encoding="utf-8")
     edited = load(project)[0].fingerprint
     assert len({first, swapped, added, edited}) == 4
+
+
+@pytest.mark.parametrize("told", [0, 5, 99_999, 100_000, 100_001, 300_000])
+def test_a_record_file_is_read_whole_whatever_size_stat_gave(tmp_path: Path, told: int) -> None:
+    """A file that grew or shrank between its stat and its read is read to its end."""
+    path = tmp_path / "record.yaml"
+    data = bytes(range(256)) * 390 + b"end"  # 99,843 bytes
+    path.write_bytes(data)
+    assert _read_bytes(str(path), told) == data

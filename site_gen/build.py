@@ -35,7 +35,7 @@ from site_gen.render_model import next_model
 from site_gen.render_scope import LastRender
 from site_gen.search import SearchCache, build_search
 from site_gen.theme import assets, make_env
-from site_gen.validate import GatherCache, gather
+from site_gen.validate import GatherCache, Gathered, gather
 from site_gen.write import Staging, StaleOutput, WriteStats, check_output, read_build_id
 
 log = logging.getLogger(__name__)
@@ -137,13 +137,25 @@ class Builder:
 
     def _stages(self, progress: Callable[[str], None] | None, state: BuildState,
                 drawing: Drawing) -> BuildResult:
-        project, out = self.project, self.out
         say = progress or (lambda stage: None)
         say("load, check, package")
-        gathered = gather(project, state.gather, self.long_lived)
+        gathered = gather(self.project, state.gather, self.long_lived, later=not self.long_lived)
         timings = dict(gathered.timings)
         if not gathered.ok:
             raise ProblemsFound(gathered.problems)
+        try:
+            return self._publish(say, state, drawing, gathered, timings)
+        except Exception:
+            # Bad data explains a failure better than the failure does: wait for its problems.
+            _settle(gathered, timings)
+            raise
+        finally:
+            gathered.abandon()
+
+    def _publish(self, say: Callable[[str], None], state: BuildState, drawing: Drawing,
+                 gathered: Gathered, timings: dict[str, float]) -> BuildResult:
+        """Every stage after gathering: chart, render, data, search and write."""
+        project, out = self.project, self.out
         assert gathered.config is not None and gathered.catalog is not None
         if self.base_url:
             gathered.config = gathered.config.with_base_url(self.base_url)
@@ -155,6 +167,7 @@ class Builder:
                        *(path for paths in state.groups.values() for path in paths)]
             if not all(os.path.isfile(out / path) for path in outputs):
                 raise StaleOutput("a file of the last build is missing")
+            _settle(gathered, timings)
             kept = len(outputs)
             return BuildResult(out, gathered.records.count(), kept, WriteStats(0, kept, 0),
                                timings)
@@ -199,6 +212,7 @@ class Builder:
 
             def data_and_search() -> None:
                 published.append(True)
+                _settle(gathered, timings)  # nothing is published from data that failed
                 groups.update(_data_and_search(stage, files, timings, say, beside))
                 if not self.long_lived:  # the children's reports come next, into a trim heap
                     give_back()
@@ -230,6 +244,14 @@ class Builder:
             self.last_render[0].memo = self.state.memo  # usable by the build after this one
         return BuildResult(out, gathered.records.count(), len(files) + len(memo.kept), stats,
                            timings)
+
+
+def _settle(gathered: Gathered, timings: dict[str, float]) -> None:
+    """Wait for the package's validation if it runs in a child, and raise its problems."""
+    if gathered.pending is not None:
+        clock = time.perf_counter()
+        gathered.settle()
+        _took(timings, "validation", time.perf_counter() - clock, " more, in a second process")
 
 
 def _data_and_search(stage: Callable[[str], list[str]], files: MutableMapping[str, bytes],

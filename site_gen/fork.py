@@ -1,4 +1,4 @@
-"""Work shared with forked processes, on Linux: record pages, and the data and search stages.
+"""Work shared with forked processes, on Linux: record pages, validation, data and search.
 
 Jinja renders in one thread at a time, and record pages are most of a cold build's render
 stage. A forked child shares the site model, the compiled templates and the staging folder
@@ -14,7 +14,8 @@ Only a build with no keys from a previous one forks the record pages (a cold bui
 first build of `site-gen serve`); an edit renders a handful of pages, where a fork would
 cost more than it saves. Records the child rendered leave no components for the next build
 to reuse; the next build renders them again when a page needs them. A one-off build of many
-records also makes its search index in a child while it publishes the data (build.py).
+records also makes its search index in a child while it publishes the data (build.py), and
+validates its package in a child (`Beside`) while it charts and renders (package.py).
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ import os
 import pickle
 import signal
 import sys
-from collections.abc import Callable, MutableMapping
-from typing import Any, TypeVar
+from collections.abc import Callable, MutableMapping, Sequence
+from typing import Any, Generic, TypeVar
 
 from site_gen.memo import Memo
 from site_gen.write import Staging
@@ -163,6 +164,12 @@ def _spawn(items: list[T], make: Callable[[T], list[str]], files: MutableMapping
     """Fork a child that makes the items and reports on a pipe: (its pid, the pipe's read
     end), or None if the system cannot fork. `others` are the read ends of children forked
     before, which this one closes."""
+    return _fork(lambda: _child(items, make, files, memo), others)
+
+
+def _fork(report: Callable[[], bytes], others: Sequence[int] = ()) -> tuple[int, int] | None:
+    """Fork a child that writes what `report` returns into a pipe and leaves: (its pid, the
+    pipe's read end), or None if the system cannot fork. The child closes `others`."""
     read, write = os.pipe()
     parent = os.getpid()
     try:
@@ -172,13 +179,17 @@ def _spawn(items: list[T], make: Callable[[T], list[str]], files: MutableMapping
         os.close(write)
         return None
     if pid == 0:  # the child: whatever happens, it never returns into the caller
+        code = 1
         try:
             _die_with(parent)
             for handle in (read, *others):
                 os.close(handle)
-            _child(items, make, files, memo, write)
+            data = report()
+            with os.fdopen(write, "wb") as pipe:
+                pipe.write(data)
+            code = 0
         finally:
-            os._exit(1)
+            os._exit(code)
     os.close(write)
     return pid, read
 
@@ -196,10 +207,9 @@ def _die_with(parent: int) -> None:
 
 
 def _child(items: list[T], make: Callable[[T], list[str]], files: MutableMapping[str, bytes],
-           memo: Memo | None, write: int) -> None:
-    """Make the items and report how each file was staged and each page's key; on an error,
-    report only that there was one (the parent makes everything again to find it)."""
-    code = 0
+           memo: Memo | None) -> bytes:
+    """Make the items; the report says how each file was staged and each page's key, or on
+    an error only that there was one (the parent makes everything again to find it)."""
     try:
         paths = [path for item in items for path in make(item)]
         made = [path for path in paths if path in files]
@@ -207,10 +217,43 @@ def _child(items: list[T], make: Callable[[T], list[str]], files: MutableMapping
                        else {path: files[path] for path in made})
         keys = {path: memo.current[path] for path in paths} if memo is not None else {}
         kept = [path for path in paths if memo is not None and path in memo.kept]
-        report = pickle.dumps(("done", paths, staged, keys, kept), pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps(("done", paths, staged, keys, kept), pickle.HIGHEST_PROTOCOL)
     except BaseException:
-        code = 1
-        report = pickle.dumps(("error", [], None, {}, []), pickle.HIGHEST_PROTOCOL)
-    with os.fdopen(write, "wb") as pipe:
-        pipe.write(report)
-    os._exit(code)
+        return pickle.dumps(("error", [], None, {}, []), pickle.HIGHEST_PROTOCOL)
+
+
+class Beside(Generic[T]):
+    """A call made in a forked child while this process goes on (`result` waits for it),
+    or here when `result` is asked for if the system cannot fork. Its value comes back
+    pickled. If the child fails, the call is made again here, so that the error raised is
+    the one the call meets."""
+
+    def __init__(self, call: Callable[[], T]) -> None:
+        self._call = call
+        self._child = _fork(lambda: _reported(call))
+
+    def result(self) -> T:
+        child, self._child = self._child, None
+        if child is not None:
+            pid, read = child
+            with os.fdopen(read, "rb") as pipe:
+                report = pipe.read()
+            os.waitpid(pid, 0)
+            if report:
+                outcome, value = pickle.loads(report)
+                if outcome == "done":
+                    return value  # type: ignore[no-any-return]
+        return self._call()
+
+    def cancel(self) -> None:
+        """End the child, if it is still there, without waiting for its value."""
+        child, self._child = self._child, None
+        if child is not None:
+            _end({0: child})
+
+
+def _reported(call: Callable[[], Any]) -> bytes:
+    try:
+        return pickle.dumps(("done", call()), pickle.HIGHEST_PROTOCOL)
+    except BaseException:
+        return pickle.dumps(("error", None), pickle.HIGHEST_PROTOCOL)

@@ -13,6 +13,7 @@ from typing import Any
 
 from frictionless import Package, Resource, Schema, errors
 
+from site_gen.fork import Beside, can_fork
 from site_gen.package_refs import unproven_schema
 from site_gen.package_seen import (
     Passed,
@@ -28,6 +29,8 @@ from site_gen.schemas import Catalog
 from site_gen.tables import Table
 
 log = logging.getLogger(__name__)
+
+BESIDE_ROWS = 2000  # fewer, and a child costs more than the pass it takes over
 
 _CODES = {
     "type-error": "type",
@@ -101,26 +104,69 @@ def validate_tables(tables: dict[str, Table], seen: RowKeys | None = None,
     `catalog` the records were checked against, the foreign keys that the check stage
     proves are not looked up again (package_refs.py).
     """
-    whole, changed = tables, set(tables)
-    if passed is None:
-        keys = {name: schema_key(table) for name, table in tables.items()}
-    else:
-        keys = {name: passed.key(table) for name, table in tables.items()}
-    schemas: dict[str, Schema] = {}
-    if seen:
-        tables, changed = unseen(tables, keys, seen, passed)
-        if passed is not None:
-            schemas = schemas_of(tables, keys, passed)
-    if catalog is not None:
-        schemas = {name: schemas.get(name) or Schema.from_descriptor(
-                       unproven_schema(table.spec, catalog)) for name, table in tables.items()}
+    return Validation(tables, seen, passed, catalog).problems()
+
+
+class Validation:
+    """validate_tables, whose Frictionless pass may run in a forked child (`beside`) while
+    this process goes on to the next stages: at 100,000 records it takes about 3 s of one
+    core. `problems` waits for it and updates `seen` as validate_tables does."""
+
+    def __init__(self, tables: dict[str, Table], seen: RowKeys | None = None,
+                 passed: Passed | None = None, catalog: Catalog | None = None,
+                 beside: bool = False) -> None:
+        self.whole, changed = tables, set(tables)
+        if passed is None:
+            self.keys = {name: schema_key(table) for name, table in tables.items()}
+        else:
+            self.keys = {name: passed.key(table) for name, table in tables.items()}
+        schemas: dict[str, Schema] = {}
+        if seen:
+            tables, changed = unseen(tables, self.keys, seen, passed)
+            if passed is not None:
+                schemas = schemas_of(tables, self.keys, passed)
+        if catalog is not None:
+            schemas = {name: schemas.get(name) or Schema.from_descriptor(
+                           unproven_schema(table.spec, catalog))
+                       for name, table in tables.items()}
+        self.tables, self.changed, self.seen, self.passed = tables, changed, seen, passed
+        rows = sum(len(table.rows) for table in tables.values())
+        keyed = seen is not None
+
+        def run() -> tuple[list[Problem], dict[str, list[bytes]]]:
+            return _checked(tables, schemas, keyed)
+
+        self._run = run
+        self._beside = (Beside(run) if beside and tables and rows >= BESIDE_ROWS and can_fork()
+                        else None)
+
+    @property
+    def beside(self) -> bool:
+        """Whether the Frictionless pass runs in a child."""
+        return self._beside is not None
+
+    def problems(self) -> list[Problem]:
+        problems, keys = self._beside.result() if self._beside is not None else self._run()
+        if self.seen is not None and not problems:
+            for name, found in keys.items():
+                self.seen.setdefault(self.keys[name], set()).update(found)
+            if self.passed is not None:
+                remember(self.whole, self.keys, self.changed, self.passed)
+        return problems
+
+    def cancel(self) -> None:
+        """End the child, if one validates, when its problems are no longer wanted."""
+        if self._beside is not None:
+            self._beside.cancel()
+
+
+def _checked(tables: dict[str, Table], schemas: dict[str, Schema], keyed: bool
+             ) -> tuple[list[Problem], dict[str, list[bytes]]]:
+    """The tables' problems, and if there are none and `keyed`, the keys of their rows."""
     problems = _validate(tables, schemas) if tables else []
-    if seen is not None and not problems:
-        for name, table in tables.items():
-            seen.setdefault(keys[name], set()).update(row_keys(table, table.rows))
-        if passed is not None:
-            remember(whole, keys, changed, passed)
-    return problems
+    if problems or not keyed:
+        return problems, {}
+    return problems, {name: row_keys(table, table.rows) for name, table in tables.items()}
 
 
 def _validate(tables: dict[str, Table], schemas: dict[str, Schema]) -> list[Problem]:

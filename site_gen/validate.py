@@ -13,9 +13,9 @@ from site_gen.check import CheckMemo, check
 from site_gen.clock import build_time
 from site_gen.config import SiteConfig, read_config
 from site_gen.load import LoadCache, LoadMemo, load
-from site_gen.package import validate_tables
+from site_gen.package import Validation
 from site_gen.package_seen import Passed, RowKeys
-from site_gen.problems import Problem, ordered
+from site_gen.problems import Problem, ProblemsFound, ordered
 from site_gen.records import COLLECTIONS, Records
 from site_gen.schemas import Catalog, catalog_sources, read_catalog
 from site_gen.tables import Table, TableCache, build_tables
@@ -34,10 +34,27 @@ class Gathered:
     timings: dict[str, float] = field(default_factory=dict)
     built: datetime = field(default_factory=lambda: datetime.fromtimestamp(0, UTC))
     """The build's timestamp (clock.build_time), reproducible from the inputs."""
+    pending: Validation | None = None
+    """The package's validation, while it runs beside the later stages (gather's `later`)."""
 
     @property
     def ok(self) -> bool:
         return not any(p.severity == "error" for p in self.problems)
+
+    def settle(self) -> None:
+        """Wait for the validation left running, if any, add its problems, and raise
+        ProblemsFound if there are errors among them."""
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            self.problems = ordered(_merge(self.problems, pending.problems()))
+            if not self.ok:
+                raise ProblemsFound(self.problems)
+
+    def abandon(self) -> None:
+        """End the validation left running, if any, when the build has failed otherwise."""
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.cancel()
 
 
 def _merge(first: list[Problem], later: list[Problem]) -> list[Problem]:
@@ -111,19 +128,24 @@ def _complete(cache: GatherCache) -> GatherCache:
     return cache
 
 
-def gather(project: Path, cache: GatherCache | None = None, long_lived: bool = True
-           ) -> Gathered:
+def gather(project: Path, cache: GatherCache | None = None, long_lived: bool = True,
+           later: bool = False) -> Gathered:
     """Run load, check and package; every stage runs so that all problems are reported.
 
     A cache from the previous gather spares redoing what did not change; a process that
     gathers once (`long_lived=False`) uses and updates only the parts of it that are saved
     for the next run, keeps nothing else, and after a gather without errors keeps of the
     records only what later stages read (Records.release).
+
+    With `later`, a one-off build's Frictionless pass over many rows, when nothing before it
+    failed, runs in a forked child while the caller goes on: the result is then `ok` without
+    it, and the caller must `settle` (or `abandon`) it before publishing anything.
     """
     if cache is not None:
         cache = _complete(cache)
     with collector.paused():  # gathering makes the records that live to the end
-        gathered = _gather(project, cache, cache if long_lived else None)
+        gathered = _gather(project, cache, cache if long_lived else None,
+                           later and not long_lived)
     if not long_lived and gathered.ok and gathered.catalog is not None:
         gathered.records.release(_list_fields(gathered.catalog))
     return gathered
@@ -136,7 +158,8 @@ def _list_fields(catalog: Catalog) -> dict[str, frozenset[str]]:
             for collection in COLLECTIONS}
 
 
-def _gather(project: Path, saved: GatherCache | None, cache: GatherCache | None) -> Gathered:
+def _gather(project: Path, saved: GatherCache | None, cache: GatherCache | None,
+            later: bool = False) -> Gathered:
     result = Gathered(project)
     clock = time.perf_counter()
     config, problems = read_config(project)
@@ -165,9 +188,13 @@ def _gather(project: Path, saved: GatherCache | None, cache: GatherCache | None)
     result.timings["check"] = time.perf_counter() - clock
     clock = time.perf_counter()
     result.tables = build_tables(records, catalog, cache.tables if cache is not None else None)
-    problems = _merge(problems, validate_tables(
-        result.tables, saved.rows if saved is not None else None,
-        cache.passed if cache is not None else None, catalog))
+    validation = Validation(result.tables, saved.rows if saved is not None else None,
+                            cache.passed if cache is not None else None, catalog,
+                            beside=later and not any(p.severity == "error" for p in problems))
+    if validation.beside:
+        result.pending = validation
+    else:
+        problems = _merge(problems, validation.problems())
     result.timings["package"] = time.perf_counter() - clock
     result.problems = ordered(problems)
     return result

@@ -213,6 +213,8 @@ class Builder:
             def data_and_search() -> None:
                 published.append(True)
                 _settle(gathered, timings)  # nothing is published from data that failed
+                if not self.long_lived:  # saved state never holds the cards
+                    release_cards(model, memo)
                 groups.update(_data_and_search(stage, files, timings, say, beside))
                 if not self.long_lived:  # the children's reports come next, into a trim heap
                     give_back()
@@ -222,8 +224,6 @@ class Builder:
             render_site(gathered, charts, env, model, memo, fingerprint, files,
                         self.last_render, before, one_off=not self.long_lived,
                         meanwhile=None if self.long_lived else data_and_search)
-            if not self.long_lived:  # saved state never holds the cards
-                release_cards(model, memo)
             within = sum(timings.get(name, 0.0) for name in groups)
             _took(timings, "render", time.perf_counter() - clock - within,
                   " more than the data and search stages within it" if within else "")

@@ -4,6 +4,11 @@ Reads like a table of contents; each stage is timed and nothing is written unles
 earlier stage succeeded. A Builder keeps what one build learnt (parsed files, validated
 rows, the keys of every page) so that the next build redoes only what an edit touched; the
 CLI saves that state in the project's cache between runs.
+
+A one-off build of many records overlaps its stages on two cores (fork.py): the package is
+validated in a child while it charts and renders, the record pages are made by two children
+while it publishes the data, and the search index by a third beside the data. Nothing is
+published before the validation has passed.
 """
 
 from __future__ import annotations
@@ -144,7 +149,7 @@ class Builder:
         if not gathered.ok:
             raise ProblemsFound(gathered.problems)
         try:
-            return self._publish(say, state, drawing, gathered, timings)
+            return self._after_gather(say, state, drawing, gathered, timings)
         except Exception:
             # Bad data explains a failure better than the failure does: wait for its problems.
             _settle(gathered, timings)
@@ -152,7 +157,7 @@ class Builder:
         finally:
             gathered.abandon()
 
-    def _publish(self, say: Callable[[str], None], state: BuildState, drawing: Drawing,
+    def _after_gather(self, say: Callable[[str], None], state: BuildState, drawing: Drawing,
                  gathered: Gathered, timings: dict[str, float]) -> BuildResult:
         """Every stage after gathering: chart, render, data, search and write."""
         project, out = self.project, self.out

@@ -25,11 +25,19 @@ def paused() -> Iterator[None]:
             gc.enable()
 
 
+_depth = [0]  # frozen() blocks open: gc.freeze does not nest, so the outermost one unfreezes
+
+
 @contextmanager
 def frozen() -> Iterator[None]:
-    """The collector kept off every object alive now, still collecting what comes after."""
+    """The collector kept off every object alive now, still collecting what comes after.
+    Within another such block (the data stage runs within the render stage's) the objects
+    made since are frozen too, and all stay frozen until the outer block ends."""
     gc.freeze()
+    _depth[0] += 1
     try:
         yield
     finally:
-        gc.unfreeze()
+        _depth[0] -= 1
+        if _depth[0] == 0:
+            gc.unfreeze()

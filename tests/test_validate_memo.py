@@ -58,3 +58,16 @@ def test_the_collector_is_left_as_it_was(tmp_path: Path) -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_frozen_block_within_another_leaves_the_frozen_objects_frozen() -> None:
+    from site_gen import collector
+
+    assert gc.get_freeze_count() == 0
+    with collector.frozen():
+        outer = gc.get_freeze_count()
+        kept = [[] for _ in range(100)]  # made between the two blocks
+        with collector.frozen():
+            assert gc.get_freeze_count() >= outer + len(kept)
+        assert gc.get_freeze_count() >= outer + len(kept) > 0
+    assert gc.get_freeze_count() == 0

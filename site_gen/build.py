@@ -158,7 +158,7 @@ class Builder:
             gathered.abandon()
 
     def _after_gather(self, say: Callable[[str], None], state: BuildState, drawing: Drawing,
-                 gathered: Gathered, timings: dict[str, float]) -> BuildResult:
+                      gathered: Gathered, timings: dict[str, float]) -> BuildResult:
         """Every stage after gathering: chart, render, data, search and write."""
         project, out = self.project, self.out
         assert gathered.config is not None and gathered.catalog is not None
@@ -229,9 +229,11 @@ class Builder:
             render_site(gathered, charts, env, model, memo, fingerprint, files,
                         self.last_render, before, one_off=not self.long_lived,
                         meanwhile=None if self.long_lived else data_and_search)
-            within = sum(timings.get(name, 0.0) for name in groups)
+            if not self.long_lived:  # and those of the feeds' entries, made after the data
+                release_cards(model, memo)
+            within = sum(timings.get(name, 0.0) for name in (*groups, "validation"))
             _took(timings, "render", time.perf_counter() - clock - within,
-                  " more than the data and search stages within it" if within else "")
+                  " more than the stages within it" if within else "")
             if not published:
                 data_and_search()
             files.update(charts.files)

@@ -224,22 +224,31 @@ def _child(items: list[T], make: Callable[[T], list[str]], files: MutableMapping
 
 class Beside(Generic[T]):
     """A call made in a forked child while this process goes on (`result` waits for it),
-    or here when `result` is asked for if the system cannot fork. Its value comes back
-    pickled. If the child fails, the call is made again here, so that the error raised is
-    the one the call meets."""
+    or here when `result` is asked for if the system cannot fork (`forked` says which). Its
+    value comes back pickled. If the child fails, the call is made again here, so that the
+    error raised is the one the call meets: the call must not depend on anything this
+    process changes in the meantime."""
 
     def __init__(self, call: Callable[[], T]) -> None:
         self._call = call
         self._child = _fork(lambda: _reported(call))
+        self.forked = self._child is not None
 
     def result(self) -> T:
-        child, self._child = self._child, None
+        child = self._child
         if child is not None:
             pid, read = child
-            with os.fdopen(read, "rb") as pipe:
-                report = pipe.read()
-            os.waitpid(pid, 0)
-            if report:
+            try:
+                with os.fdopen(read, "rb") as pipe:
+                    report = pipe.read()
+            except BaseException:  # interrupted: the child must not outlive the wait
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                self._child = None
+                raise
+            self._child = None
+            _, status = os.waitpid(pid, 0)
+            if report and os.waitstatus_to_exitcode(status) == 0:  # whole: written, then 0
                 outcome, value = pickle.loads(report)
                 if outcome == "done":
                     return value  # type: ignore[no-any-return]

@@ -129,7 +129,7 @@ class Validation:
             schemas = {name: schemas.get(name) or Schema.from_descriptor(
                            unproven_schema(table.spec, catalog))
                        for name, table in tables.items()}
-        self.tables, self.changed, self.seen, self.passed = tables, changed, seen, passed
+        self.changed, self.seen, self.passed = changed, seen, passed
         rows = sum(len(table.rows) for table in tables.values())
         keyed = seen is not None
 
@@ -139,6 +139,8 @@ class Validation:
         self._run = run
         self._beside = (Beside(run) if beside and tables and rows >= BESIDE_ROWS and can_fork()
                         else None)
+        if self._beside is not None and not self._beside.forked:  # refused: validate here
+            self._beside = None
 
     @property
     def beside(self) -> bool:

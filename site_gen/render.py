@@ -41,8 +41,9 @@ def render_site(gathered: Gathered, charts: Any, env: Environment,
     `last` lets a long-lived builder walk only the record pages an edit reaches (`before`:
     what its model showed before render_model updated it in place). `one_off`: no later
     render reuses this one's cards, so those of the index pages go before the record pages
-    are made (render_pages.drop_shallow_cards). `meanwhile` is called once while the record
-    pages are made: in a one-off build, the data stage, beside the children that make them."""
+    are made (render_pages.drop_shallow_cards). `meanwhile` is called once while children
+    make the record pages, or after them if none is forked: in a one-off build, the data
+    stage."""
     model = model or site_model(gathered)
     # Rendering allocates much and frees little: keep the collector off the model's objects.
     with collector.frozen(), template_problems(gathered.project):

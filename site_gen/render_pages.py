@@ -321,8 +321,8 @@ def render_pages(model: SiteModel, charts: Any, env: Environment, memo: Memo | N
     (render_model), whose records already carry the markup they may keep. `content` is
     the fingerprint of the records the model was made from (Records.fingerprint). With
     `one_off`, no later render reuses the cards: those of the pages one folder deep go
-    before the record pages are made. `meanwhile` is called once while the record pages are
-    made (in children, when they are forked)."""
+    before the record pages are made. `meanwhile` is called once while children make the
+    record pages, or after them if none is forked."""
     files = {} if files is None else files
     made = chart_keys(charts, last[0] if last is not None else None) if memo is not None else {}
     keys = {chart_id: key for chart_id, (_, key) in made.items()}

@@ -49,6 +49,13 @@ class Gathered:
             self.problems = ordered(_merge(self.problems, pending.problems()))
             if not self.ok:
                 raise ProblemsFound(self.problems)
+            self.release_records()
+
+    def release_records(self) -> None:
+        """Keep of the records only what later stages read (Records.release), once no
+        problem can be reported at them any more."""
+        if self.catalog is not None:
+            self.records.release(_list_fields(self.catalog))
 
     def abandon(self) -> None:
         """End the validation left running, if any, when the build has failed otherwise."""
@@ -139,15 +146,20 @@ def gather(project: Path, cache: GatherCache | None = None, long_lived: bool = T
 
     With `later`, a one-off build's Frictionless pass over many rows, when nothing before it
     failed, runs in a forked child while the caller goes on: the result is then `ok` without
-    it, and the caller must `settle` (or `abandon`) it before publishing anything.
+    it, and the caller must `settle` (or `abandon`) it before publishing anything. The
+    records are released when it has passed, since its problems are placed by them.
     """
     if cache is not None:
         cache = _complete(cache)
     with collector.paused():  # gathering makes the records that live to the end
         gathered = _gather(project, cache, cache if long_lived else None,
                            later and not long_lived)
-    if not long_lived and gathered.ok and gathered.catalog is not None:
-        gathered.records.release(_list_fields(gathered.catalog))
+    try:
+        if not long_lived and gathered.ok and gathered.pending is None:
+            gathered.release_records()  # else once the validation has passed (settle)
+    except BaseException:
+        gathered.abandon()
+        raise
     return gathered
 
 

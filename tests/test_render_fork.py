@@ -411,8 +411,8 @@ def test_a_one_off_build_makes_its_record_pages_in_two_children(
 
 
 def _children() -> set[int]:
-    """The pids of this process's living forks (not the chart worker, which runs a command of
-    its own)."""
+    """The pids of this process's forks not yet waited for, ended or not (not the chart
+    worker, which runs a command of its own)."""
     found = set()
     ours = Path("/proc/self/cmdline").read_bytes()
     for name in os.listdir("/proc"):
@@ -422,7 +422,7 @@ def _children() -> set[int]:
                 forked = Path(f"/proc/{name}/cmdline").read_bytes() == ours
             except OSError:
                 continue
-            if int(stat[1]) == os.getpid() and stat[0] != "Z" and forked:
+            if int(stat[1]) == os.getpid() and forked:
                 found.add(int(name))
     return found
 

@@ -7,6 +7,7 @@ import os
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from golden.support import SITE
@@ -17,13 +18,16 @@ from site_gen import fork, package
 from site_gen.build import Builder
 from site_gen.fork import Beside
 from site_gen.problems import ProblemsFound
+from site_gen.validate import gather
 
 pytestmark = pytest.mark.skipif(not fork.can_fork(),
                                 reason="forks only on Linux with two or more cores")
 
 
 def test_the_value_comes_from_a_child() -> None:
-    assert Beside(os.getpid).result() != os.getpid()
+    later = Beside(os.getpid)
+    assert later.forked and later.result() != os.getpid()
+    assert _children() == set()
 
 
 def test_a_call_that_fails_in_the_child_is_made_again_here(tmp_path: Path) -> None:
@@ -48,7 +52,7 @@ def test_a_refused_fork_makes_the_call_here(monkeypatch: pytest.MonkeyPatch) -> 
     fds = len(os.listdir("/proc/self/fd"))
     later = Beside(os.getpid)
     assert len(os.listdir("/proc/self/fd")) == fds
-    assert later.result() == os.getpid()
+    assert not later.forked and later.result() == os.getpid()
 
 
 def test_cancel_ends_the_child() -> None:
@@ -56,6 +60,18 @@ def test_cancel_ends_the_child() -> None:
     assert len(_children()) == 1
     later.cancel()
     assert _children() == set()
+
+
+def _validated_in(monkeypatch: pytest.MonkeyPatch, record: Path) -> None:
+    """Have each Frictionless pass write the pid of the process that makes it to `record`."""
+    checked = package._checked
+
+    def recording(*args: Any) -> Any:
+        with record.open("a") as handle:
+            handle.write(f"{os.getpid()}\n")
+        return checked(*args)
+
+    monkeypatch.setattr(package, "_checked", recording)
 
 
 def _problems(project: Path, out: Path, long_lived: bool) -> list[str]:
@@ -72,11 +88,68 @@ def test_the_problems_are_those_of_a_build_that_waits(
     monkeypatch.setenv("SITE_GEN_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(package, "BESIDE_ROWS", 1)
     waited = _problems(project, tmp_path / "waited", long_lived=True)
-    forks = _counted_forks(monkeypatch)
+    record = tmp_path / "validated-in"
+    _validated_in(monkeypatch, record)
     assert _problems(project, tmp_path / "beside", long_lived=False) == waited
     assert not (tmp_path / "beside").exists() and _children() == set()
     if case.startswith("schema-"):  # only Frictionless finds these: it ran in a child
-        assert len(forks) == 1
+        assert [int(pid) for pid in record.read_text().split()] != [os.getpid()]
+        assert len(record.read_text().split()) == 1
+
+
+def test_a_child_that_dies_is_made_good_here(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child ends without a report: the parent validates, on records still whole."""
+    project = case_project("schema-maximum", tmp_path)
+    monkeypatch.setenv("SITE_GEN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(package, "BESIDE_ROWS", 1)
+    waited = _problems(project, tmp_path / "waited", long_lived=True)
+    parent, checked = os.getpid(), package._checked
+
+    def dying(*args: Any) -> Any:
+        if os.getpid() != parent:
+            os._exit(3)
+        return checked(*args)
+
+    monkeypatch.setattr(package, "_checked", dying)
+    assert _problems(project, tmp_path / "beside", long_lived=False) == waited
+    assert _children() == set()
+
+
+def test_a_refused_fork_validates_before_the_build_goes_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = case_project("schema-maximum", tmp_path)
+    monkeypatch.setenv("SITE_GEN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(package, "BESIDE_ROWS", 1)
+    waited = _problems(project, tmp_path / "waited", long_lived=True)
+
+    def no_fork() -> int:
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(fork.os, "fork", no_fork)
+    gathered = gather(project, None, long_lived=False, later=True)
+    assert gathered.pending is None and not gathered.ok
+    assert _problems(project, tmp_path / "beside", long_lived=False) == waited
+
+
+@pytest.mark.parametrize("stop", [RuntimeError, KeyboardInterrupt])
+def test_a_build_that_stops_leaves_no_child(
+        stop: type[BaseException], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import site_gen.build as build_module
+
+    project = tmp_path / "project"
+    shutil.copytree(SITE, project)
+    monkeypatch.setenv("SITE_GEN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(package, "BESIDE_ROWS", 1)
+
+    def stopping(*args: Any) -> Any:
+        assert len(_children()) == 1  # the validation runs meanwhile
+        raise stop("stopped while charting")
+
+    monkeypatch.setattr(build_module, "make_charts", stopping)
+    with pytest.raises(stop, match="stopped while charting"):
+        Builder(project, tmp_path / "out", long_lived=False).build()
+    assert _children() == set() and not (tmp_path / "out").exists()
 
 
 def test_bad_data_is_reported_rather_than_the_failure_it_causes(
@@ -100,10 +173,11 @@ def test_a_valid_site_and_its_remembered_rows_are_the_same(
     shutil.copytree(SITE, project)
     monkeypatch.setenv("SITE_GEN_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(package, "BESIDE_ROWS", 1)
-    forks = _counted_forks(monkeypatch)
+    record = tmp_path / "validated-in"
+    _validated_in(monkeypatch, record)
     beside = Builder(project, tmp_path / "beside", long_lived=False)
     result = beside.build()
-    assert len(forks) == 1  # the validation
+    assert [int(pid) for pid in record.read_text().split()] != [os.getpid()]
     assert "validation" in result.timings
     monkeypatch.setenv("SITE_GEN_PROCESSES", "1")
     waited = Builder(project, tmp_path / "waited", long_lived=False)

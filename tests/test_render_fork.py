@@ -29,6 +29,14 @@ def _tree(folder: Path) -> dict[str, bytes]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def _project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the golden site's project, built with a cache of its own."""
+    project = tmp_path / "project"
+    shutil.copytree(SITE, project)
+    monkeypatch.setenv("SITE_GEN_CACHE", str(tmp_path / "cache"))
+    return project
+
+
 def _counted_forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """A list that gets an item each time this process forks."""
     forks: list[int] = []
@@ -398,9 +406,7 @@ def test_without_staying_a_refused_second_fork_makes_the_first_half_here(
 
 def test_a_one_off_build_makes_its_record_pages_in_two_children(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    project = tmp_path / "project"
-    shutil.copytree(SITE, project)
-    monkeypatch.setenv("SITE_GEN_CACHE", str(tmp_path / "cache"))
+    project = _project(tmp_path, monkeypatch)
     monkeypatch.setattr(fork, "MIN_ITEMS", 1)
     forks = _counted_forks(monkeypatch)
     Builder(project, tmp_path / "kept").build()  # long-lived: this process makes half
@@ -488,9 +494,7 @@ def test_a_one_off_build_publishes_its_data_while_children_make_the_record_pages
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import site_gen.build as build_module
 
-    project = tmp_path / "project"
-    shutil.copytree(SITE, project)
-    monkeypatch.setenv("SITE_GEN_CACHE", str(tmp_path / "cache"))
+    project = _project(tmp_path, monkeypatch)
     monkeypatch.setattr(fork, "MIN_ITEMS", 1)
     stage_data = build_module.stage_data
     alive: list[int] = []

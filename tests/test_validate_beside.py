@@ -4,15 +4,13 @@ renders; the problems, the rows it remembers and the site are those of a build t
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from golden.support import SITE
 from test_invalid_cases import case_project
-from test_render_fork import _children, _counted_forks, _tree
+from test_render_fork import _children, _counted_forks, _project, _tree
 
 from site_gen import fork, package
 from site_gen.build import Builder
@@ -80,14 +78,20 @@ def _problems(project: Path, out: Path, long_lived: bool) -> list[str]:
     return [problem.text() for problem in raised.value.problems]
 
 
+def _case(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, list[str]]:
+    """The invalid case's project, validated beside from one row on, and the problems a
+    build that waits for its validation reports."""
+    project = case_project(case, tmp_path)
+    monkeypatch.setenv("SITE_GEN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(package, "BESIDE_ROWS", 1)
+    return project, _problems(project, tmp_path / "waited", long_lived=True)
+
+
 @pytest.mark.parametrize("case", ["schema-maximum", "schema-pattern", "type-text-for-number",
                                   "id-duplicate", "many-problems"])
 def test_the_problems_are_those_of_a_build_that_waits(
         case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    project = case_project(case, tmp_path)
-    monkeypatch.setenv("SITE_GEN_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(package, "BESIDE_ROWS", 1)
-    waited = _problems(project, tmp_path / "waited", long_lived=True)
+    project, waited = _case(case, tmp_path, monkeypatch)
     record = tmp_path / "validated-in"
     _validated_in(monkeypatch, record)
     assert _problems(project, tmp_path / "beside", long_lived=False) == waited
@@ -100,10 +104,7 @@ def test_the_problems_are_those_of_a_build_that_waits(
 def test_a_child_that_dies_is_made_good_here(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The child ends without a report: the parent validates, on records still whole."""
-    project = case_project("schema-maximum", tmp_path)
-    monkeypatch.setenv("SITE_GEN_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(package, "BESIDE_ROWS", 1)
-    waited = _problems(project, tmp_path / "waited", long_lived=True)
+    project, waited = _case("schema-maximum", tmp_path, monkeypatch)
     parent, checked = os.getpid(), package._checked
 
     def dying(*args: Any) -> Any:
@@ -118,10 +119,7 @@ def test_a_child_that_dies_is_made_good_here(
 
 def test_a_refused_fork_validates_before_the_build_goes_on(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    project = case_project("schema-maximum", tmp_path)
-    monkeypatch.setenv("SITE_GEN_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(package, "BESIDE_ROWS", 1)
-    waited = _problems(project, tmp_path / "waited", long_lived=True)
+    project, waited = _case("schema-maximum", tmp_path, monkeypatch)
 
     def no_fork() -> int:
         raise OSError(12, "Cannot allocate memory")
@@ -137,9 +135,7 @@ def test_a_build_that_stops_leaves_no_child(
         stop: type[BaseException], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import site_gen.build as build_module
 
-    project = tmp_path / "project"
-    shutil.copytree(SITE, project)
-    monkeypatch.setenv("SITE_GEN_CACHE", str(tmp_path / "cache"))
+    project = _project(tmp_path, monkeypatch)
     monkeypatch.setattr(package, "BESIDE_ROWS", 1)
 
     def stopping(*args: Any) -> Any:
@@ -169,9 +165,7 @@ def test_bad_data_is_reported_rather_than_the_failure_it_causes(
 
 def test_a_valid_site_and_its_remembered_rows_are_the_same(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    project = tmp_path / "project"
-    shutil.copytree(SITE, project)
-    monkeypatch.setenv("SITE_GEN_CACHE", str(tmp_path / "cache"))
+    project = _project(tmp_path, monkeypatch)
     monkeypatch.setattr(package, "BESIDE_ROWS", 1)
     record = tmp_path / "validated-in"
     _validated_in(monkeypatch, record)

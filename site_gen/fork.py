@@ -123,31 +123,48 @@ def _forked(items: list[T], make: Callable[[T], list[str]], files: MutableMappin
         _end(children)
         raise
     failures: list[tuple[int, str]] = []
-    for first in sorted(children):
-        pid, read = children[first]
-        with os.fdopen(read, "rb") as pipe:
-            report = pipe.read()
-        _, status = os.waitpid(pid, 0)
-        if not report:
-            failures.append((first, "a second process making the files ended without a "
-                                    f"report (wait status {status})"))
-            continue
-        outcome, made, staged, keys, kept = pickle.loads(report)
-        if outcome == "error":
-            failures.append((first, "a second process making the files failed"))
-            continue
-        if isinstance(files, Staging):
-            files.adopt(staged)
-        else:
-            files.update(staged)
-        if memo is not None:
-            memo.current.update(keys)
-            memo.kept.update(kept)
-        paths += made
+    waiting = dict(children)
+    try:
+        for first in sorted(children):
+            report, status = _report(*waiting.pop(first))
+            if not report:
+                failures.append((first, "a second process making the files ended without a "
+                                        f"report (wait status {status})"))
+                continue
+            outcome, made, staged, keys, kept = pickle.loads(report)
+            if outcome == "error":
+                failures.append((first, "a second process making the files failed"))
+                continue
+            if isinstance(files, Staging):
+                files.adopt(staged)
+            else:
+                files.update(staged)
+            if memo is not None:
+                memo.current.update(keys)
+                memo.kept.update(kept)
+            paths += made
+    except BaseException:  # interrupted: no child outlives this process's wait
+        _end(waiting)
+        raise
     if failures:
         first, failure = min(failures)
         return [], failure, first
     return paths, "", 0
+
+
+def _report(pid: int, read: int) -> tuple[bytes, int]:
+    """What the child wrote, once it has ended, and its wait status; no bytes unless it
+    exited 0, which it does only once its report is whole. If the wait is interrupted, the
+    child is killed and waited for."""
+    try:
+        with os.fdopen(read, "rb") as pipe:
+            report = pipe.read()
+    except BaseException:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise
+    _, status = os.waitpid(pid, 0)
+    return (report if os.waitstatus_to_exitcode(status) == 0 else b""), status
 
 
 def _end(children: dict[int, tuple[int, int]]) -> None:
@@ -235,20 +252,10 @@ class Beside(Generic[T]):
         self.forked = self._child is not None
 
     def result(self) -> T:
-        child = self._child
+        child, self._child = self._child, None
         if child is not None:
-            pid, read = child
-            try:
-                with os.fdopen(read, "rb") as pipe:
-                    report = pipe.read()
-            except BaseException:  # interrupted: the child must not outlive the wait
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                self._child = None
-                raise
-            self._child = None
-            _, status = os.waitpid(pid, 0)
-            if report and os.waitstatus_to_exitcode(status) == 0:  # whole: written, then 0
+            report, _ = _report(*child)
+            if report:
                 outcome, value = pickle.loads(report)
                 if outcome == "done":
                     return value  # type: ignore[no-any-return]

@@ -509,3 +509,19 @@ def test_a_one_off_build_publishes_its_data_while_children_make_the_record_pages
     Builder(project, tmp_path / "kept").build()
     assert _tree(tmp_path / "one-off") == _tree(tmp_path / "kept")
     assert list(result.timings)[:6] == ["load", "check", "package", "chart", "render", "data"]
+
+
+def test_an_interrupted_wait_for_the_reports_ends_the_other_child(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def make(item: int) -> list[str]:
+        if item % 2:  # the second child's half: it would outlive the test
+            time.sleep(60)
+        return [str(item)]
+
+    def interrupted(report: bytes) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fork.pickle, "loads", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        in_two(list(range(4)), make, {}, None, fork=True, stay=False)
+    assert _children() == set()

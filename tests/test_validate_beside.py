@@ -178,3 +178,13 @@ def test_a_valid_site_and_its_remembered_rows_are_the_same(
     assert "validation" not in waited.build().timings
     assert _tree(tmp_path / "beside") == _tree(tmp_path / "waited")
     assert beside.state.gather.rows == waited.state.gather.rows != {}
+
+
+def test_a_report_from_a_child_that_did_not_exit_0_is_not_trusted(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only a child that has written its whole report exits 0: one killed while writing it
+    exits otherwise, and the call is made here."""
+    real_exit = os._exit
+    monkeypatch.setattr(fork.os, "_exit", lambda code: real_exit(7))
+    assert Beside(os.getpid).result() == os.getpid()
+    assert _children() == set()

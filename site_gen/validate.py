@@ -154,12 +154,8 @@ def gather(project: Path, cache: GatherCache | None = None, long_lived: bool = T
     with collector.paused():  # gathering makes the records that live to the end
         gathered = _gather(project, cache, cache if long_lived else None,
                            later and not long_lived)
-    try:
-        if not long_lived and gathered.ok and gathered.pending is None:
-            gathered.release_records()  # else once the validation has passed (settle)
-    except BaseException:
-        gathered.abandon()
-        raise
+    if not long_lived and gathered.ok and gathered.pending is None:
+        gathered.release_records()  # else once the validation has passed (settle)
     return gathered
 
 

@@ -67,6 +67,11 @@ class ProblemsFound(Exception):
         self.problems = problems
 
 
+def has_errors(problems: Iterable[Problem]) -> bool:
+    """Whether any problem is an error (a warning alone stops nothing)."""
+    return any(p.severity == "error" for p in problems)
+
+
 def ordered(problems: Iterable[Problem]) -> list[Problem]:
     """Sort problems by file and position and drop exact repeats, so output is stable."""
     return sorted(set(problems))

@@ -15,7 +15,7 @@ from site_gen.config import SiteConfig, read_config
 from site_gen.load import LoadCache, LoadMemo, load
 from site_gen.package import Validation
 from site_gen.package_seen import Passed, RowKeys
-from site_gen.problems import Problem, ProblemsFound, ordered
+from site_gen.problems import Problem, ProblemsFound, has_errors, ordered
 from site_gen.records import COLLECTIONS, Records
 from site_gen.schemas import Catalog, catalog_sources, read_catalog
 from site_gen.tables import Table, TableCache, build_tables
@@ -39,7 +39,7 @@ class Gathered:
 
     @property
     def ok(self) -> bool:
-        return not any(p.severity == "error" for p in self.problems)
+        return not has_errors(self.problems)
 
     def settle(self) -> None:
         """Wait for the validation left running, if any, add its problems, and raise
@@ -198,7 +198,7 @@ def _gather(project: Path, saved: GatherCache | None, cache: GatherCache | None,
     result.tables = build_tables(records, catalog, cache.tables if cache is not None else None)
     validation = Validation(result.tables, saved.rows if saved is not None else None,
                             cache.passed if cache is not None else None, catalog,
-                            beside=later and not any(p.severity == "error" for p in problems))
+                            beside=later and not has_errors(problems))
     if validation.beside:
         result.pending = validation
     else:

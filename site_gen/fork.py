@@ -74,7 +74,7 @@ def in_two(items: list[T], make: Callable[[T], list[str]],
     system cannot fork (no memory or processes to spare), the items are made here."""
     forked = None
     if worth_forking(len(items), memo) if fork is None else fork and can_fork():
-        forked = _forked(items, make, files, memo, stay, meanwhile or _nothing)
+        forked = _forked(items, make, files, memo, stay, meanwhile)
     if forked is None:
         paths = [path for item in items for path in make(item)]
         if meanwhile is not None:
@@ -88,12 +88,8 @@ def in_two(items: list[T], make: Callable[[T], list[str]],
     return paths
 
 
-def _nothing() -> None:
-    pass
-
-
 def _forked(items: list[T], make: Callable[[T], list[str]], files: MutableMapping[str, bytes],
-            memo: Memo | None, stay: bool, meanwhile: Callable[[], None]
+            memo: Memo | None, stay: bool, meanwhile: Callable[[], None] | None
             ) -> tuple[list[str], str, int] | None:
     """Make the items in two processes (or two children): the paths made, what went wrong
     ("" if nothing did) and the first item to make again if anything did; None if no
@@ -118,7 +114,8 @@ def _forked(items: list[T], make: Callable[[T], list[str]], files: MutableMappin
                 return [], f"making the files in two processes failed: {error}", 0
             raise
     try:
-        meanwhile()
+        if meanwhile is not None:
+            meanwhile()
     except BaseException:
         _end(children)
         raise

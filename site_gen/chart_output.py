@@ -11,7 +11,6 @@ import csv
 import functools
 import hashlib
 import io
-import json
 import logging
 import os
 import re
@@ -27,6 +26,7 @@ import vl_convert
 
 from site_gen.chart_draw import Drawer
 from site_gen.chart_notice import NOTICE
+from site_gen.json_text import compact
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,7 @@ def vegalite_version() -> str | None:
 
 def spec_bytes(spec: dict[str, Any]) -> bytes:
     """Deterministic JSON of a spec: sorted keys, no whitespace to spare, UTF-8."""
-    text = json.dumps(spec, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return (text + "\n").encode("utf-8")
+    return compact(spec, sort_keys=True) + b"\n"
 
 
 def _cell(value: Any) -> str:

@@ -7,7 +7,6 @@ table's row count is checked against the records at every step: nothing is dropp
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Iterable, MutableMapping
@@ -28,6 +27,7 @@ from site_gen.dataset_meta import DatasetInfo, citation_cff, dataset_info, licen
 from site_gen.dataset_sqlite import datasette_metadata
 from site_gen.dataset_table import publish_table
 from site_gen.dataset_zip import readme
+from site_gen.json_text import indented
 from site_gen.schemas import RESERVED_NAMES
 from site_gen.tables import Table
 from site_gen.validate import Gathered
@@ -52,7 +52,7 @@ def _check_names(tables: dict[str, Table], info: DatasetInfo) -> None:
 
 
 def _json(value: Any) -> bytes:
-    return (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return indented(value)
 
 
 def _resource(table: Table, path: str, output: TableOutput) -> dict[str, Any]:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import orjson
+
+from site_gen.json_text import compact
 from site_gen.tables import Table
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -201,10 +203,12 @@ def csv_records(data: bytes) -> int:
 def json_lines(table: Table, rows: list[tuple[Any, ...]]) -> bytes:
     """The row objects of typed rows, one per line, keys in column order, null for empty
     cells, with a comma between lines."""
-    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
     columns = table.columns
-    return ",\n".join([encode(dict(zip(columns, row, strict=True))) for row in rows]
-                      ).encode("utf-8")
+    encode = orjson.dumps  # the values are checked: numbers are finite (typed_rows)
+    try:
+        return b",\n".join([encode(dict(zip(columns, row, strict=True))) for row in rows])
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits: json_text
+        return b",\n".join([compact(dict(zip(columns, row, strict=True))) for row in rows])
 
 
 def json_document(parts: Sequence[bytes | memoryview]) -> bytes:

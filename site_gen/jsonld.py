@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from site_gen.config import SiteConfig
 from site_gen.filters import figure_value
+from site_gen.json_text import compact_text
 from site_gen.site_model import Entry
 
 CONTEXT = "https://schema.org"
@@ -184,7 +186,7 @@ def _reference(entry: Entry) -> dict[str, str]:
 
 
 # Compact JSON with sorted keys, as record files and data in pages are written; one encoder.
-ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+ENCODE = partial(compact_text, sort_keys=True)
 TEXT = json.encoder.encode_basestring  # what ENCODE does with a str, without its checks
 
 
@@ -199,9 +201,9 @@ def _reference_json(entry: Entry) -> str:
 def record_json(config: SiteConfig, entry: Entry) -> bytes:
     """A record's fields (with derived columns) and its resolved references, as JSON.
 
-    The bytes of json.dumps of one dict with sorted keys (cited_by, collection, fields, id,
-    label, path, references, url), put together from parts so that the reference to a
-    record named by many others is encoded once."""
+    The bytes of json_text.compact of one dict with sorted keys (cited_by, collection,
+    fields, id, label, path, references, url), put together from parts so that the
+    reference to a record named by many others is encoded once."""
     references: list[str] = []
     for name, target in sorted(entry.ref.items()):
         if isinstance(target, list):

@@ -9,11 +9,12 @@ Layout under search-index/:
 
 from __future__ import annotations
 
-import json
 from bisect import insort
 from collections import defaultdict
 from collections.abc import Collection
 from typing import Any
+
+from site_gen.json_text import compact
 
 FOLDER = "search-index/"
 CHUNK = 500
@@ -26,8 +27,7 @@ def shard_key(word: str) -> str:
 
 
 def _json(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"),
-                      sort_keys=True).encode("utf-8")
+    return compact(value, sort_keys=True)
 
 
 class SearchIndex:

@@ -1,0 +1,52 @@
+"""JSON text as the site writes it: compact or indented by two spaces, keys sorted where
+asked, non-ASCII characters as themselves, in UTF-8.
+
+orjson writes it several times faster than the standard library, and reads the values it
+writes without taking a reference to each (the standard library takes one to every key and
+value it sorts): in a forked child, such as those that make the record pages and the search
+index, every reference taken writes to a page shared with the parent, which the kernel then
+copies. The text is that of json.dumps(value, ensure_ascii=False) with the same separators,
+but for floats below 1e-4, which orjson writes without an exponent or without its sign and
+leading zero ("0.00001", "1e-7" for "1e-05", "1e-07"): the same numbers. What orjson refuses
+(an integer beyond 64 bits, a lone surrogate, a key that is not a string) and what it would
+write where the standard library refuses (dates, dataclasses) go to the standard library,
+which writes or refuses them as before.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+
+_PLAIN = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+_SORTED = _PLAIN | orjson.OPT_SORT_KEYS
+_INDENTED = _PLAIN | orjson.OPT_INDENT_2
+
+
+def compact(value: Any, sort_keys: bool = False) -> bytes:
+    """`json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys)`
+    in UTF-8."""
+    try:
+        return orjson.dumps(value, option=_SORTED if sort_keys else _PLAIN)
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"),
+                          sort_keys=sort_keys).encode("utf-8")
+
+
+def compact_text(value: Any, sort_keys: bool = False) -> str:
+    """compact() as text."""
+    try:
+        return orjson.dumps(value, option=_SORTED if sort_keys else _PLAIN).decode("utf-8")
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"),
+                          sort_keys=sort_keys)
+
+
+def indented(value: Any) -> bytes:
+    """`json.dumps(value, ensure_ascii=False, indent=2)` in UTF-8, with a newline at the end."""
+    try:
+        return orjson.dumps(value, option=_INDENTED) + b"\n"
+    except orjson.JSONEncodeError:
+        return (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")

@@ -364,13 +364,19 @@ class _Checker:
             if spec.type == "integer" and isinstance(value, float):
                 self.add(record, name, "type-number", f"'{name}' is a whole number")
                 return
-        elif spec.type == "boolean" and not isinstance(value, bool):
-            hint = ""
-            if isinstance(value, str) and is_legacy_word(value):
-                word = "true" if value.lower() in ("yes", "y", "on") else "false"
-                hint = f"; YAML 1.2 reads '{value}' as text, so write {name}: {word}"
-            self.add(record, name, "type-boolean",
-                     f"'{name}' is true or false, not {_describe(value)}{hint}")
+        elif spec.type == "boolean":
+            if not isinstance(value, bool):
+                hint = ""
+                if isinstance(value, str) and is_legacy_word(value):
+                    word = "true" if value.lower() in ("yes", "y", "on") else "false"
+                    hint = f"; YAML 1.2 reads '{value}' as text, so write {name}: {word}"
+                self.add(record, name, "type-boolean",
+                         f"'{name}' is true or false, not {_describe(value)}{hint}")
+                return
+        elif _not_finite(value):  # a schema's own type (any, array…): JSON has no NaN
+            self.add(record, name, "type-number",
+                     f"'{name}' holds .nan or .inf, which no JSON number can be; write a "
+                     "finite number, or put the word in quotes to keep it as text")
             return
         if spec.vocabulary:
             terms = self.config.vocabularies.get(spec.vocabulary, {})
@@ -391,6 +397,17 @@ class _Checker:
                      f"'{name}' must be an http:// or https:// address, not '{value[:40]}'")
         if spec.reference and isinstance(value, str):
             self.check_reference(record, name, spec.reference, value)
+
+
+def _not_finite(value: Any) -> bool:
+    """Whether the value is, or holds, a float that is not finite."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, list):
+        return any(map(_not_finite, value))
+    if isinstance(value, dict):
+        return any(map(_not_finite, value.values()))
+    return False
 
 
 @functools.cache

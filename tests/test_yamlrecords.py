@@ -52,7 +52,7 @@ def test_records_read_as_documents_are_read(data: bytes) -> None:
     doc, expected = read_yaml("f.yaml", data)
     read, problems = read_records("f.yaml", data)
     assert problems == expected
-    assert read.value == doc.value
+    assert read.value == doc.value or repr(read.value) == repr(doc.value)  # NaN != NaN
     if doc.value is None and problems:
         return
     records, _ = records_of("events", "f.yaml", read)

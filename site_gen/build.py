@@ -44,7 +44,7 @@ from site_gen.validate import GatherCache, Gathered, gather
 from site_gen.write import Staging, StaleOutput, WriteStats, check_output, read_build_id
 
 log = logging.getLogger(__name__)
-STATE_VERSION = 5
+STATE_VERSION = 6
 BESIDE_RECORDS = 2000  # fewer, and a second process costs more than the search stage
 
 

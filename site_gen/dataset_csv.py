@@ -15,9 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import orjson
-
-from site_gen.json_text import compact
+from site_gen.json_text import joined
 from site_gen.tables import Table
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -204,11 +202,7 @@ def json_lines(table: Table, rows: list[tuple[Any, ...]]) -> bytes:
     """The row objects of typed rows, one per line, keys in column order, null for empty
     cells, with a comma between lines."""
     columns = table.columns
-    encode = orjson.dumps  # the values are checked: numbers are finite (typed_rows)
-    try:
-        return b",\n".join([encode(dict(zip(columns, row, strict=True))) for row in rows])
-    except orjson.JSONEncodeError:  # an integer beyond 64 bits: json_text
-        return b",\n".join([compact(dict(zip(columns, row, strict=True))) for row in rows])
+    return joined(lambda: (dict(zip(columns, row, strict=True)) for row in rows), b",\n")
 
 
 def json_document(parts: Sequence[bytes | memoryview]) -> bytes:

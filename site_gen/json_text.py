@@ -7,15 +7,19 @@ value it sorts): in a forked child, such as those that make the record pages and
 index, every reference taken writes to a page shared with the parent, which the kernel then
 copies. The text is that of json.dumps(value, ensure_ascii=False) with the same separators,
 but for floats below 1e-4, which orjson writes without an exponent or without its sign and
-leading zero ("0.00001", "1e-7" for "1e-05", "1e-07"): the same numbers. What orjson refuses
-(an integer beyond 64 bits, a lone surrogate, a key that is not a string) and what it would
-write where the standard library refuses (dates, dataclasses) go to the standard library,
-which writes or refuses them as before.
+leading zero ("0.00001", "1e-7" for "1e-05", "1e-07"): the same numbers; and NaN and the
+infinities, which no JSON number can be, are written as null (the standard library wrote
+NaN and Infinity, which JSON readers refuse; the check stage refuses them in every record).
+What orjson refuses (an integer beyond 64 bits, a lone surrogate, a key that is not a
+string) and what it would write where the standard library refuses (dates, dataclasses) go
+to the standard library, which writes or refuses them as before. orjson 3.11.7 is the
+first to write a large float's exponent with its sign ("1e+16"), as the standard library does.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
@@ -50,3 +54,12 @@ def indented(value: Any) -> bytes:
         return orjson.dumps(value, option=_INDENTED) + b"\n"
     except orjson.JSONEncodeError:
         return (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def joined(values: Callable[[], Iterable[Any]], separator: bytes) -> bytes:
+    """compact() of each value that `values()` gives, joined by `separator`: one value at a
+    time (a table's rows as objects are made as they are written, never all at once)."""
+    try:
+        return separator.join([orjson.dumps(value, None, _PLAIN) for value in values()])
+    except orjson.JSONEncodeError:
+        return separator.join([compact(value) for value in values()])

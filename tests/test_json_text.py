@@ -76,9 +76,20 @@ class _Point:
 @pytest.mark.parametrize("value", [datetime.date(2022, 3, 1),
                                    datetime.datetime(2022, 3, 1, 12), _Point(1)])
 def test_what_the_standard_library_refuses_stays_refused(value: Any) -> None:
+    # The standard library's own words: orjson's are "Type is not JSON serializable".
     for write in (compact, compact_text, indented):
-        with pytest.raises(TypeError, match="not JSON serializable"):
+        with pytest.raises(TypeError, match=r"^Object of type"):
             write({"value": value})
+    spec = TableSpec(name="t", title="T", description="", path="t.csv", schema={}, fields=[])
+    with pytest.raises(TypeError, match=r"^Object of type"):
+        json_lines(Table(spec=spec, columns=["v"], rows=[]), [(1,), (value,)])
+
+
+def test_nan_and_the_infinities_are_written_as_null() -> None:
+    """No JSON number can be one (the check stage refuses them in records)."""
+    values = [float("nan"), float("inf"), -float("inf")]
+    assert compact(values) == b"[null,null,null]"
+    assert compact_text({"v": values}, sort_keys=True) == '{"v":[null,null,null]}'
 
 
 def test_table_rows_with_an_integer_beyond_64_bits_are_written_all_the_same() -> None:

@@ -373,10 +373,11 @@ class _Checker:
                 self.add(record, name, "type-boolean",
                          f"'{name}' is true or false, not {_describe(value)}{hint}")
                 return
-        elif _not_finite(value):  # a schema's own type (any, array…): JSON has no NaN
+        elif (where := _not_finite(value)) is not None:  # a schema's own type (any, array…)
             self.add(record, name, "type-number",
-                     f"'{name}' holds .nan or .inf, which no JSON number can be; write a "
-                     "finite number, or put the word in quotes to keep it as text")
+                     f"'{name}' holds a number that is not finite (.nan, .inf, or one too "
+                     "large, like 1e400), which JSON cannot hold; write a finite number, or "
+                     "put it in quotes to keep it as text", index=where if where >= 0 else None)
             return
         if spec.vocabulary:
             terms = self.config.vocabularies.get(spec.vocabulary, {})
@@ -399,15 +400,20 @@ class _Checker:
             self.check_reference(record, name, spec.reference, value)
 
 
-def _not_finite(value: Any) -> bool:
-    """Whether the value is, or holds, a float that is not finite."""
+def _not_finite(value: Any, top: bool = True) -> int | None:
+    """Where the value holds a float that is not finite: the index of the first such item of
+    a list, -1 for anything else (the value itself, or within a mapping or a nested list,
+    which have no positions of their own), None if it holds none."""
     if isinstance(value, float):
-        return not math.isfinite(value)
+        return None if math.isfinite(value) else -1
     if isinstance(value, list):
-        return any(map(_not_finite, value))
-    if isinstance(value, dict):
-        return any(map(_not_finite, value.values()))
-    return False
+        for index, item in enumerate(value):
+            if _not_finite(item, top=False) is not None:
+                return index if top else -1
+    elif isinstance(value, dict) and any(_not_finite(item, top=False) is not None
+                                         for item in value.values()):
+        return -1
+    return None
 
 
 @functools.cache

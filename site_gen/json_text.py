@@ -7,9 +7,9 @@ value it sorts): in a forked child, such as those that make the record pages and
 index, every reference taken writes to a page shared with the parent, which the kernel then
 copies. The text is that of json.dumps(value, ensure_ascii=False) with the same separators,
 but for floats below 1e-4, which orjson writes without an exponent or without its sign and
-leading zero ("0.00001", "1e-7" for "1e-05", "1e-07"): the same numbers; and NaN and the
-infinities, which no JSON number can be, are written as null (the standard library wrote
-NaN and Infinity, which JSON readers refuse; the check stage refuses them in every record).
+leading zero ("0.00001", "1e-7" for "1e-05", "1e-07"): the same numbers. NaN and the
+infinities, which no JSON number can be, never come here: the check stage refuses them in
+records and in table schemas (orjson would write null, the standard library NaN).
 What orjson refuses (an integer beyond 64 bits, a lone surrogate, a key that is not a
 string) and what it would write where the standard library refuses (dates, dataclasses) go
 to the standard library, which writes or refuses them as before. orjson 3.11.7 is the

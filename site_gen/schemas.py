@@ -8,6 +8,7 @@ them which fields a record of each collection may have.
 from __future__ import annotations
 
 import copy
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from frictionless.exception import FrictionlessException
 from site_gen.config import SiteConfig
 from site_gen.problems import Problem
 from site_gen.records import COLLECTIONS
-from site_gen.yamlstrict import read_yaml
+from site_gen.yamlstrict import Document, read_yaml
 
 DEFAULTS = Path(__file__).parent / "defaults"
 # A table's name names its files in data/, and a schema file must lie inside datasets/.
@@ -118,12 +119,35 @@ def catalog_sources(project: Path, catalog: Catalog) -> tuple[tuple[str, bytes |
     return tuple(found)
 
 
-def _read(project: Path, name: str) -> tuple[Any, str, list[Problem]]:
+def _read(project: Path, name: str) -> tuple[Any, str, list[Problem], list[Problem]]:
+    """The file's value, where it was found, the problems that leave it unread, and those
+    of numbers in it that are not finite (which leave the rest of it usable)."""
     path, rel = _locate(project, name)
     if not path.is_file():
-        return None, rel, [Problem(rel, 1, 1, "schema-missing", f"no file datasets/{name}")]
+        return None, rel, [Problem(rel, 1, 1, "schema-missing", f"no file datasets/{name}")], []
     doc, problems = read_yaml(rel, path.read_bytes())
-    return doc.value, rel, problems
+    return doc.value, rel, problems, [] if problems else _not_finite(doc)
+
+
+def _not_finite(doc: Document) -> list[Problem]:
+    """A problem at each number that is not finite: datapackage.json, made from these
+    files, is JSON, which has no such numbers."""
+    found: list[Problem] = []
+
+    def walk(value: Any, path: tuple[Any, ...]) -> None:
+        if isinstance(value, float) and not math.isfinite(value):
+            found.append(Problem.at(doc.values[path], "schema-invalid",
+                                    "a number here must be finite (not .nan, .inf or one too "
+                                    "large, like 1e400); leave the limit out if there is none"))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, (*path, index))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, (*path, key))
+
+    walk(doc.value, ())
+    return found
 
 
 def _field_spec(raw: dict[str, Any], fks: dict[str, str]) -> FieldSpec:
@@ -147,7 +171,8 @@ def _field_spec(raw: dict[str, Any], fks: dict[str, str]) -> FieldSpec:
 
 def read_catalog(project: Path, config: SiteConfig) -> tuple[Catalog | None, list[Problem]]:
     """Read datapackage.yaml and every table schema; inject vocabularies as enums."""
-    package, package_rel, problems = _read(project, "datapackage.yaml")
+    package, package_rel, problems, not_finite = _read(project, "datapackage.yaml")
+    problems += not_finite
     if problems:
         return None, problems
     if not isinstance(package, dict) or not isinstance(package.get("resources"), list):
@@ -173,7 +198,8 @@ def read_catalog(project: Path, config: SiteConfig) -> tuple[Catalog | None, lis
                                     f"resource name '{name}' is taken by another file in data/; "
                                     "rename the resource"))
             continue
-        schema, rel, found = _read(project, schema_name)
+        schema, rel, found, not_finite = _read(project, schema_name)
+        problems.extend(not_finite)
         catalog.files[schema_name] = rel
         if found or not isinstance(schema, dict):
             problems.extend(found or [Problem(rel, 1, 1, "schema-invalid",

@@ -86,7 +86,7 @@ def test_what_the_standard_library_refuses_stays_refused(value: Any) -> None:
 
 
 def test_nan_and_the_infinities_are_written_as_null() -> None:
-    """No JSON number can be one (the check stage refuses them in records)."""
+    """No JSON number can be one (the check stage refuses them before they come here)."""
     values = [float("nan"), float("inf"), -float("inf")]
     assert compact(values) == b"[null,null,null]"
     assert compact_text({"v": values}, sort_keys=True) == '{"v":[null,null,null]}'

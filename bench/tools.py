@@ -80,9 +80,7 @@ class SiteGen(Tool):
             _rm(self.out.parent / f".{self.out.name}.old")
 
     def command(self) -> list[str]:
-        # -P: `-m` would put the working folder first on the path, so that a benchmark
-        # started in the checkout ran the working tree rather than the copy on PYTHONPATH.
-        return [sys.executable, "-P", "-m", "site_gen", "-v", "build", str(self.site),
+        return [sys.executable, "-m", "site_gen", "-v", "build", str(self.site),
                 "--out", str(self.out)]
 
     def edit(self, record_id: str) -> None:

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from site_gen import json_text
 from site_gen.dataset_csv import json_lines
 from site_gen.json_text import compact, compact_text, indented
 from site_gen.schemas import TableSpec
@@ -99,3 +100,26 @@ def test_table_rows_with_an_integer_beyond_64_bits_are_written_all_the_same() ->
     assert json_lines(table, rows) == (b'{"id":"a","n":1},\n{"id":"b","n":'
                                        + str(2**70).encode() + b'},\n{"id":"c","n":null}')
     assert json_lines(table, rows[:1]) == b'{"id":"a","n":1}'
+
+
+def test_joined_keeps_no_more_than_a_batch_of_orjson_bytes_alive(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """orjson's bytes keep the ~4 KB heap block they were written in: a table's rows must
+    not all be held at once."""
+    live, most = [0], [0]
+
+    class Tracked(bytes):
+        def __new__(cls, data: bytes) -> Tracked:
+            live[0] += 1
+            most[0] = max(most[0], live[0])
+            return super().__new__(cls, data)
+
+        def __del__(self) -> None:
+            live[0] -= 1
+
+    dumps = json_text.orjson.dumps
+    monkeypatch.setattr(json_text.orjson, "dumps", lambda *a, **k: Tracked(dumps(*a, **k)))
+    rows = [{"id": f"r{i}", "n": i} for i in range(3 * json_text.BATCH + 5)]
+    assert json_text.joined(lambda: iter(rows), b",\n") == _stdlib(rows)[1:-1].replace(
+        b"},{", b"},\n{")
+    assert 0 < most[0] <= json_text.BATCH

@@ -154,7 +154,7 @@ def versions() -> dict[str, str]:
 
     out = {}
     for package in ("site-gen", "pelican", "markdown", "jinja2", "pyyaml", "frictionless",
-                    "altair", "vl-convert-python", "pagefind", "pagefind-bin-extended"):
+                    "altair", "vl-convert-python", "orjson", "pagefind", "pagefind-bin-extended"):
         try:
             out[package] = version(package)
         except PackageNotFoundError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -66,6 +67,22 @@ def _report_problems(problems: list, fmt: str = "text") -> None:
     sys.exit(1)
 
 
+def _report_failure(error: OSError | sqlite3.Error) -> None:
+    """A build the system stopped (a full disk, a file too large or not writable): what
+    failed and where, without a traceback. The output folder is swapped in whole or not at
+    all, so it holds the last site that was built whole."""
+    if isinstance(error, OSError):
+        where = f"{error.filename}: " if error.filename else ""
+        reason = f"{where}{error.strerror or error}"
+    else:
+        reason = f"the SQLite database of the data downloads: {error}"
+    click.echo(f"error: {reason}", err=True)
+    click.echo("The build stopped; the output folder holds the last site that was built "
+               "whole. Free some space or fix the folder's permissions, then build again.",
+               err=True)
+    sys.exit(1)
+
+
 @main.command()
 @click.argument("project", default=".", type=click.Path(file_okay=False))
 @click.option("--out", type=click.Path(file_okay=False), default=None,
@@ -96,6 +113,8 @@ def build(project: str, out: str | None, base_url: str | None, clean: bool) -> N
         _report_problems(found.problems)
     except OutputError as error:
         raise click.UsageError(str(error)) from None
+    except (OSError, sqlite3.Error) as error:  # the disk full, say
+        _report_failure(error)
     total = sum(result.timings.values())
     stages = "  ".join(f"{name} {seconds:.2f}s" for name, seconds in result.timings.items())
     click.echo(f"Built {result.records} records into {result.out} "

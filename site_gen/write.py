@@ -157,6 +157,8 @@ def _write_new(path: str, parts: Sequence[bytes]) -> None:
             view = memoryview(data)
             while view:
                 view = view[os.write(handle, view):]
+    except OSError as error:  # a full disk, say: os.write names no file
+        raise OSError(error.errno, error.strerror, path) from None
     finally:
         os.close(handle)
 

@@ -67,16 +67,19 @@ def _report_problems(problems: list, fmt: str = "text") -> None:
     sys.exit(1)
 
 
-def _report_failure(error: OSError | sqlite3.Error) -> None:
-    """A build the system stopped (a full disk, a file too large or not writable): what
-    failed and where, without a traceback. The output folder is swapped in whole or not at
-    all, so it holds the last site that was built whole."""
+def _failure(error: OSError | sqlite3.Error) -> str:
+    """What stopped a build that the system stopped (a full disk, a file too large or not
+    writable), and where, as one line."""
     if isinstance(error, OSError):
         where = f"{error.filename}: " if error.filename else ""
-        reason = f"{where}{error.strerror or error}"
-    else:
-        reason = f"the SQLite database of the data downloads: {error}"
-    click.echo(f"error: {reason}", err=True)
+        return f"error: {where}{error.strerror or error}"
+    return f"error: the SQLite database of the data downloads: {error}"
+
+
+def _report_failure(error: OSError | sqlite3.Error) -> None:
+    """Say what stopped the build, without a traceback. The output folder is swapped in
+    whole or not at all, so it holds the last site that was built whole."""
+    click.echo(_failure(error), err=True)
     click.echo("The build stopped; the output folder holds the last site that was built "
                "whole. Free some space or fix the folder's permissions, then build again.",
                err=True)
@@ -202,6 +205,11 @@ def serve(project: str, port: int, host: str, out: str | None) -> None:
                 click.echo(f"{len(lines)} problem(s); still serving the last good build.",
                            err=True)
                 return lines
+            except (OSError, sqlite3.Error) as error:  # the disk full, say
+                line = _failure(error)
+                click.echo(f"{line}\nThe build stopped; still serving the last good build.",
+                           err=True)
+                return [line]
         click.echo(f"Rebuilt in {sum(result.timings.values()):.2f}s "
                    f"({result.stats.written} files written)", err=True)
         return []

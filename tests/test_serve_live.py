@@ -7,6 +7,7 @@ import json
 import os
 import queue
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -53,12 +54,19 @@ def _collect(stream: IO[str], lines: list[str]) -> None:
         lines.append(line)
 
 
-def start(project: Path, *args: str) -> Served:
-    """Start the server on a free port and wait until it prints where it listens."""
+def start(project: Path, *args: str, largest_file: int | None = None) -> Served:
+    """Start the server on a free port and wait until it prints where it listens; with
+    `largest_file`, no file it writes may grow past that many bytes (as a full disk stops
+    a write)."""
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an error, not a killed process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (largest_file, largest_file))
+
     process = subprocess.Popen(
         [sys.executable, "-m", "site_gen", "serve", str(project), "--port", "0", *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
-        cwd=project,
+        cwd=project, preexec_fn=None if largest_file is None else limit,
     )
     served = Served(process, project)
     for stream, lines in ((process.stdout, served.stdout), (process.stderr, served.stderr)):
@@ -295,5 +303,25 @@ def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
         assert "KeyboardInterrupt" not in running.said()
         with pytest.raises(OSError), socket.create_connection(("127.0.0.1", running.port), 2):
             pass
+    finally:
+        stop(running)
+
+
+def test_a_rebuild_that_cannot_write_keeps_serving_the_last_site(tmp_path: Path) -> None:
+    """An edit whose pages outgrow what the process may write (the largest file of the
+    first build is the 0.9 MB Vega bundle): an error line, no traceback, the last site."""
+    project = make_project(tmp_path)
+    running = start(project, largest_file=1 << 20)
+    try:
+        status, before = get(running, EVENT_PAGE)
+        assert status == 200
+        edit(project, EVENT_FILE, title="Missile hits Kyiv TV tower " + "and more " * 150_000)
+        assert wait_until(lambda: "still serving the last good build" in running.said()), \
+            running.said()
+        said = running.said()
+        assert "Traceback" not in said
+        assert re.search(r"(?m)^error: .*(File too large|SQLite)", said), said
+        assert running.process.poll() is None
+        assert get(running, EVENT_PAGE) == (200, before)
     finally:
         stop(running)

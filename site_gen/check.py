@@ -20,7 +20,7 @@ from site_gen.identity import same_items
 from site_gen.problems import Problem
 from site_gen.records import COLLECTIONS, Record, Records
 from site_gen.schemas import Catalog, FieldSpec, Link
-from site_gen.yamlstrict import is_legacy_word
+from site_gen.yamlstrict import is_legacy_word, not_finite
 
 ID = re.compile(r"[a-z0-9][a-z0-9-]*")  # used with fullmatch: `$` would let "kyiv\n" through
 URL_FIELDS = ("url",)
@@ -373,11 +373,13 @@ class _Checker:
                 self.add(record, name, "type-boolean",
                          f"'{name}' is true or false, not {_describe(value)}{hint}")
                 return
-        elif (where := _not_finite(value)) is not None:  # a schema's own type (any, array…)
+        elif (path := next(not_finite(value), None)) is not None:  # a schema's own type
+            # A top-level list item has a position of its own; a value within it has none.
             self.add(record, name, "type-number",
                      f"'{name}' holds a number that is not finite (.nan, .inf, or one too "
                      "large, like 1e400), which JSON cannot hold; write a finite number, or "
-                     "put it in quotes to keep it as text", index=where if where >= 0 else None)
+                     "put it in quotes to keep it as text",
+                     index=int(path[0]) if isinstance(value, list) else None)
             return
         if spec.vocabulary:
             terms = self.config.vocabularies.get(spec.vocabulary, {})
@@ -398,22 +400,6 @@ class _Checker:
                      f"'{name}' must be an http:// or https:// address, not '{value[:40]}'")
         if spec.reference and isinstance(value, str):
             self.check_reference(record, name, spec.reference, value)
-
-
-def _not_finite(value: Any, top: bool = True) -> int | None:
-    """Where the value holds a float that is not finite: the index of the first such item of
-    a list, -1 for anything else (the value itself, or within a mapping or a nested list,
-    which have no positions of their own), None if it holds none."""
-    if isinstance(value, float):
-        return None if math.isfinite(value) else -1
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            if _not_finite(item, top=False) is not None:
-                return index if top else -1
-    elif isinstance(value, dict) and any(_not_finite(item, top=False) is not None
-                                         for item in value.values()):
-        return -1
-    return None
 
 
 @functools.cache

@@ -8,7 +8,6 @@ them which fields a record of each collection may have.
 from __future__ import annotations
 
 import copy
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ from frictionless.exception import FrictionlessException
 from site_gen.config import SiteConfig
 from site_gen.problems import Problem
 from site_gen.records import COLLECTIONS
-from site_gen.yamlstrict import Document, read_yaml
+from site_gen.yamlstrict import Document, not_finite, read_yaml
 
 DEFAULTS = Path(__file__).parent / "defaults"
 # A table's name names its files in data/, and a schema file must lie inside datasets/.
@@ -132,22 +131,10 @@ def _read(project: Path, name: str) -> tuple[Any, str, list[Problem], list[Probl
 def _not_finite(doc: Document) -> list[Problem]:
     """A problem at each number that is not finite: datapackage.json, made from these
     files, is JSON, which has no such numbers."""
-    found: list[Problem] = []
-
-    def walk(value: Any, path: tuple[Any, ...]) -> None:
-        if isinstance(value, float) and not math.isfinite(value):
-            found.append(Problem.at(doc.values[path], "schema-invalid",
-                                    "a number here must be finite (not .nan, .inf or one too "
-                                    "large, like 1e400); leave the limit out if there is none"))
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                walk(item, (*path, index))
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                walk(item, (*path, key))
-
-    walk(doc.value, ())
-    return found
+    return [Problem.at(doc.values[path], "schema-invalid",
+                       "a number here must be finite (not .nan, .inf or one too large, like "
+                       "1e400); leave the limit out if there is none")
+            for path in not_finite(doc.value)]
 
 
 def _field_spec(raw: dict[str, Any], fks: dict[str, str]) -> FieldSpec:

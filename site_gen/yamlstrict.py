@@ -7,8 +7,9 @@ bare scalars are reported as problems with their line and column.
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from sys import intern
 from typing import Any, TypeVar
@@ -324,6 +325,20 @@ def _kind(value: Any) -> str:
     if isinstance(value, int | float):
         return "a number"
     return type(value).__name__
+
+
+def not_finite(value: Any, path: Path = ()) -> Iterator[Path]:
+    """The path within a read value of each float that is not finite (`.nan`, `.inf`, or one
+    too large, like 1e400), in document order: no JSON number can hold one."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            yield path
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from not_finite(item, (*path, index))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from not_finite(item, (*path, key))
 
 
 def is_legacy_word(text: str) -> bool:

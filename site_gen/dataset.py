@@ -51,10 +51,6 @@ def _check_names(tables: dict[str, Table], info: DatasetInfo) -> None:
             raise PublishError(f"table name '{name}' would clash with another file in data/")
 
 
-def _json(value: Any) -> bytes:
-    return indented(value)
-
-
 def _resource(table: Table, path: str, output: TableOutput) -> dict[str, Any]:
     spec = table.spec
     return {
@@ -236,8 +232,8 @@ def _publish(gathered: Gathered, charts: Charts, env: jinja2.Environment, cache:
                else deflater.pool.submit(cache.database.copy_into, place))
     for name, made in outputs.items():
         compress_table(name, made)
-    add("datapackage.json", _json(datapackage(info, resources)))
-    metadata = _json(datasette_metadata(info, info.name, tables))
+    add("datapackage.json", indented(datapackage(info, resources)))
+    metadata = indented(datasette_metadata(info, info.name, tables))
     table_files = {name: _table_downloads(table, output.sizes) for name, table in tables.items()}
     views = table_views(tables, gathered.config, table_files)
     covered = coverage(tables)

@@ -31,14 +31,17 @@ _INDENTED = _PLAIN | orjson.OPT_INDENT_2
 BATCH = 1024  # values joined at a time by joined()
 
 
+def _stdlib(value: Any, sort_keys: bool) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys)
+
+
 def compact(value: Any, sort_keys: bool = False) -> bytes:
     """`json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys)`
     in UTF-8, copied out of the block orjson wrote it in (joined())."""
     try:
         return bytes(memoryview(orjson.dumps(value, option=_SORTED if sort_keys else _PLAIN)))
     except orjson.JSONEncodeError:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"),
-                          sort_keys=sort_keys).encode("utf-8")
+        return _stdlib(value, sort_keys).encode("utf-8")
 
 
 def compact_text(value: Any, sort_keys: bool = False) -> str:
@@ -46,8 +49,7 @@ def compact_text(value: Any, sort_keys: bool = False) -> str:
     try:
         return orjson.dumps(value, option=_SORTED if sort_keys else _PLAIN).decode("utf-8")
     except orjson.JSONEncodeError:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"),
-                          sort_keys=sort_keys)
+        return _stdlib(value, sort_keys)
 
 
 def indented(value: Any) -> bytes:

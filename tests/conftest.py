@@ -13,8 +13,10 @@ code produces now, so that a change of message or position is reviewed as a diff
 
 from __future__ import annotations
 
+import resource
 import shutil
-from collections.abc import Mapping
+import signal
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -65,6 +67,17 @@ def templates_project(tmp_path: Path, templates: Mapping[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return tmp_path
+
+
+def largest_file(size: int) -> Callable[[], None]:
+    """For a child process (`preexec_fn`): no file it writes may grow past `size` bytes, so
+    that a write fails with EFBIG as a full disk fails it with ENOSPC."""
+
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an error, not a killed process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    return apply
 
 
 def run_cli(*args: str) -> Result:

@@ -5,24 +5,11 @@ folder holding the last site that was built whole."""
 from __future__ import annotations
 
 import os
-import resource
-import signal
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
-from conftest import make_project
-
-
-def _largest_file(size: int) -> Callable[[], None]:
-    """For the child: no file may grow past `size` bytes (write then fails with EFBIG)."""
-
-    def apply() -> None:
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an error, not a killed process
-        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
-
-    return apply
+from conftest import largest_file, make_project
 
 
 def _build(project: Path, out: Path, cache: Path, limit: int | None = None
@@ -30,7 +17,7 @@ def _build(project: Path, out: Path, cache: Path, limit: int | None = None
     env = {**os.environ, "SITE_GEN_CACHE": str(cache)}
     return subprocess.run([sys.executable, "-m", "site_gen", "build", str(project), "--out",
                            str(out)], env=env, capture_output=True, text=True, timeout=300,
-                          check=False, preexec_fn=None if limit is None else _largest_file(limit))
+                          check=False, preexec_fn=None if limit is None else largest_file(limit))
 
 
 def _tree(folder: Path) -> dict[str, bytes]:

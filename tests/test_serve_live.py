@@ -7,7 +7,6 @@ import json
 import os
 import queue
 import re
-import resource
 import signal
 import socket
 import subprocess
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import IO
 
 import pytest
-from conftest import make_project
+from conftest import largest_file, make_project
 
 START_TIMEOUT = 60.0  # the first build starts vl-convert and renders every chart
 EVENT_TIMEOUT = 20.0  # one rebuild of the tiny project after an edit
@@ -54,19 +53,14 @@ def _collect(stream: IO[str], lines: list[str]) -> None:
         lines.append(line)
 
 
-def start(project: Path, *args: str, largest_file: int | None = None) -> Served:
+def start(project: Path, *args: str, file_limit: int | None = None) -> Served:
     """Start the server on a free port and wait until it prints where it listens; with
-    `largest_file`, no file it writes may grow past that many bytes (as a full disk stops
-    a write)."""
-
-    def limit() -> None:
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an error, not a killed process
-        resource.setrlimit(resource.RLIMIT_FSIZE, (largest_file, largest_file))
-
+    `file_limit`, no file it writes may grow past that many bytes (as a full disk stops a
+    write)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "site_gen", "serve", str(project), "--port", "0", *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
-        cwd=project, preexec_fn=None if largest_file is None else limit,
+        cwd=project, preexec_fn=None if file_limit is None else largest_file(file_limit),
     )
     served = Served(process, project)
     for stream, lines in ((process.stdout, served.stdout), (process.stderr, served.stderr)):
@@ -311,7 +305,7 @@ def test_a_rebuild_that_cannot_write_keeps_serving_the_last_site(tmp_path: Path)
     """An edit whose pages outgrow what the process may write (the largest file of the
     first build is the 0.9 MB Vega bundle): an error line, no traceback, the last site."""
     project = make_project(tmp_path)
-    running = start(project, largest_file=1 << 20)
+    running = start(project, file_limit=1 << 20)
     try:
         status, before = get(running, EVENT_PAGE)
         assert status == 200

@@ -8,7 +8,9 @@ CLI saves that state in the project's cache between runs.
 A one-off build of many records overlaps its stages on two cores (fork.py): the package is
 validated in a child while it charts and renders, the record pages are made by two children
 while it publishes the data, and the search index by a third beside the data. Nothing is
-published before the validation has passed.
+published before the validation has passed. A long-lived build (site-gen serve) makes an
+edit's data files on a thread while it charts and renders: most of that work is SQLite and
+compression, which run without holding the interpreter.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pickle
 import resource
 import time
 from collections.abc import Callable, Iterator, MutableMapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,11 +29,12 @@ from pathlib import Path
 from jinja2 import Environment
 
 from site_gen import __version__
-from site_gen.chart import make_charts
+from site_gen.chart import Charts, make_charts
 from site_gen.chart_draw import Drawer
 from site_gen.chart_memo import ChartMemo
 from site_gen.chart_output import Drawing
-from site_gen.dataset import DataCache, publish_data, stage_data
+from site_gen.codebook_page import PAGE
+from site_gen.dataset import Codebook, DataCache, make_data, stage_data
 from site_gen.fork import in_two
 from site_gen.memo import Memo, digest, site_fingerprint
 from site_gen.memory import give_back
@@ -44,6 +48,7 @@ from site_gen.validate import GatherCache, Gathered, gather
 from site_gen.write import Staging, StaleOutput, WriteStats, check_output, read_build_id
 
 log = logging.getLogger(__name__)
+MadeData = tuple[dict[str, bytes], Codebook, float]  # the data files, their codebook, seconds
 STATE_VERSION = 6
 BESIDE_RECORDS = 2000  # fewer, and a second process costs more than the search stage
 
@@ -181,14 +186,20 @@ class Builder:
         if self.env is None or self.env[0] != fingerprint:
             self.env = (fingerprint, make_env(project))
         env = self.env[1]
-        say("chart")
-        with _timed(timings, "chart"):
-            charts = make_charts(gathered.tables, gathered.config, cache_dir(project), drawing,
-                                 self.charts, fingerprint)
         # The id names the inputs, so that the same input gives the same bytes, marker included.
         build_id = inputs[:16]
         # Each file goes to disk as it is made; nothing reaches the output before commit().
-        with Staging(out, build_id) as files:
+        # The data thread, if any, ends before the staging folder can go.
+        with Staging(out, build_id) as files, ThreadPoolExecutor(
+                1, thread_name_prefix="site-gen-data") as thread:
+            # Only where the render forks no child (fork.worth_forking: a build after one in
+            # this process): a child forked amid a thread's work could inherit its locks held.
+            early = (thread.submit(_make_data_timed, gathered, self.data)
+                     if self.long_lived and memo.previous else None)
+            say("chart")
+            with _timed(timings, "chart"):
+                charts = make_charts(gathered.tables, gathered.config, cache_dir(project),
+                                     drawing, self.charts, fingerprint)
             say("render")
             clock = time.perf_counter()
             timings["render"] = 0.0  # in the order of the stages, though data comes within it
@@ -202,8 +213,8 @@ class Builder:
             def stage(name: str) -> list[str]:
                 if name == "data" and not self.long_lived:  # each file to disk as it is made
                     return stage_data(gathered, charts, env, files)
-                found = (publish_data(gathered, charts, env, self.data) if name == "data"
-                         else build_search(model, self.search, fingerprint))
+                found = (_data_files(gathered, charts, env, self.data, early)
+                         if name == "data" else build_search(model, self.search, fingerprint))
                 if self.long_lived:  # not the zip: joined anew each build, it never matches
                     made.update((path, data) for path, data in found.items()
                                 if not path.endswith(".zip"))
@@ -259,6 +270,27 @@ def _settle(gathered: Gathered, timings: dict[str, float]) -> None:
         clock = time.perf_counter()
         gathered.settle()
         _took(timings, "validation", time.perf_counter() - clock, " more, in a second process")
+
+
+def _make_data_timed(gathered: Gathered, cache: DataCache | None) -> MadeData:
+    """make_data(), and the seconds it took."""
+    clock = time.perf_counter()
+    files, codebook = make_data(gathered, cache)
+    return files, codebook, time.perf_counter() - clock
+
+
+def _data_files(gathered: Gathered, charts: Charts, env: Environment, cache: DataCache | None,
+                early: Future[MadeData] | None) -> dict[str, bytes]:
+    """Every file under data/, the codebook page last: made here, or taken from the thread
+    that made them while this one charted and rendered (the stage's time is then only the
+    wait for them and the page, so that the stages' times still add up to the build's)."""
+    if early is None:
+        files, codebook = make_data(gathered, cache)
+    else:
+        files, codebook, seconds = early.result()
+        log.info("data files: %.2fs on a thread beside the chart and render stages", seconds)
+    files[PAGE] = codebook.page(env, gathered, charts)
+    return files
 
 
 def _data_and_search(stage: Callable[[str], list[str]], files: MutableMapping[str, bytes],

@@ -11,13 +11,14 @@ import logging
 import os
 from collections.abc import Iterable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import jinja2
 
 from site_gen import collector, dataset_archive
-from site_gen.codebook import Download, table_views
-from site_gen.codebook_page import coverage, render_codebook
+from site_gen.codebook import Download, TableView, table_views
+from site_gen.codebook_page import PAGE, Coverage, coverage, render_codebook
 from site_gen.dataset_archive import TooLarge, archive_parts, zipfile_bytes
 from site_gen.dataset_cache import DataCache, TableOutput
 from site_gen.dataset_count import count_rows
@@ -144,6 +145,21 @@ class _Output:
         return {name: self.files[DATA + name] for name in names}
 
 
+@dataclass(frozen=True)
+class Codebook:
+    """What the codebook page (data/index.html) shows of the data files, made with them; the
+    page itself is rendered once the charts, whose data it links to, are made too."""
+
+    info: DatasetInfo
+    views: list[TableView]
+    package_files: list[Download]
+    covered: Coverage
+
+    def page(self, env: jinja2.Environment, gathered: Gathered, charts: Charts) -> bytes:
+        return render_codebook(env, gathered, self.info, self.views, self.package_files,
+                               charts, self.covered)
+
+
 def publish_data(gathered: Gathered, charts: Charts, env: jinja2.Environment,
                  cache: DataCache | None = None) -> dict[str, bytes]:
     """Every file under data/: CSV, JSON, datapackage.json, SQLite, zip and the codebook.
@@ -155,9 +171,19 @@ def publish_data(gathered: Gathered, charts: Charts, env: jinja2.Environment,
     The copy of the database, the longest step, is made on a worker while the tables' files
     are compressed and the descriptors written (without a cache, each table's files are
     compressed as soon as they are made)."""
-    files: dict[str, bytes] = {}
-    _run(gathered, charts, env, cache, files)
+    files, codebook = make_data(gathered, cache)
+    files[PAGE] = codebook.page(env, gathered, charts)
     return files
+
+
+def make_data(gathered: Gathered, cache: DataCache | None = None
+              ) -> tuple[dict[str, bytes], Codebook]:
+    """Every file under data/ but the codebook page, and what that page shows of them: no
+    template is rendered, so a long-lived build makes them on a thread while it charts and
+    renders, the page once the charts are made."""
+    files: dict[str, bytes] = {}
+    _, codebook = _run(gathered, cache, files)
+    return files, codebook
 
 
 def stage_data(gathered: Gathered, charts: Charts, env: jinja2.Environment,
@@ -166,26 +192,29 @@ def stage_data(gathered: Gathered, charts: Charts, env: jinja2.Environment,
     it is made, and list their paths: the same files as publish_data() without a cache, but
     none held longer than it takes to compress it, and the zip written from its pieces
     rather than joined."""
-    return _run(gathered, charts, env, None, files)
+    paths, codebook = _run(gathered, None, files)
+    files[PAGE] = codebook.page(env, gathered, charts)
+    return sorted([*paths, PAGE])
 
 
-def _run(gathered: Gathered, charts: Charts, env: jinja2.Environment, cache: DataCache | None,
-         files: MutableMapping[str, bytes]) -> list[str]:
+def _run(gathered: Gathered, cache: DataCache | None,
+         files: MutableMapping[str, bytes]) -> tuple[list[str], Codebook]:
+    """The paths of the files put into `files`, and what the codebook page shows of them."""
     own = cache is None
     cache = cache if cache is not None else DataCache()
     output = _Output(files)
     try:
         with collector.frozen(), ThreadPoolExecutor(max_workers=WORKERS) as pool:
             deflater = Deflater(pool, cache.members, cache.pieces, dataset_archive.LIMIT // 2)
-            _publish(gathered, charts, env, cache, deflater, output, reuse=not own)
+            codebook = _publish(gathered, cache, deflater, output, reuse=not own)
     finally:
         if own:
             cache.database.close()
-    return sorted(DATA + name for name in output.sizes)
+    return sorted(DATA + name for name in output.sizes), codebook
 
 
-def _publish(gathered: Gathered, charts: Charts, env: jinja2.Environment, cache: DataCache,
-             deflater: Deflater, output: _Output, reuse: bool) -> None:
+def _publish(gathered: Gathered, cache: DataCache, deflater: Deflater, output: _Output,
+             reuse: bool) -> Codebook:
     """Publish the data into `output`. Without `reuse` (a one-off build) nothing is left in
     the cache, and the bytes of each file are let go as soon as they are compressed."""
     assert gathered.config is not None
@@ -271,6 +300,5 @@ def _publish(gathered: Gathered, charts: Charts, env: jinja2.Environment, cache:
     package_files.insert(0, Download(
         archive, "Zip", "application/zip", output.sizes[archive],
         "every file of the dataset, with a README.md and a CITATION.cff"))
-    output.put("index.html", render_codebook(env, gathered, info, views, package_files, charts,
-                                             covered))
-    log.info("data: %d tables, %d files", len(tables), len(output.sizes))
+    log.info("data: %d tables, %d files and the codebook page", len(tables), len(output.sizes))
+    return Codebook(info, views, package_files, covered)

@@ -6,8 +6,10 @@ For each size: generate the project (bench.synth), write the same records as a H
 Pelican site, then for each run and each tool in turn (site-gen, hugo, pelican, site-gen, …)
 measure four builds: cold (no output, no cache), warm (cache kept, no output), no change
 (output and cache kept) and one edit (one event's title changed, then restored). Every
-build is a subprocess; results are medians over the runs. Projects and outputs live in a
-temporary folder on tmpfs (/dev/shm) and are removed afterwards.
+build is a subprocess; results are medians over the runs. For site-gen, a fifth scenario
+(`serve`, up to --serve-max records) edits the same event several times in one long-lived
+builder, as `site-gen serve` keeps it (bench/serve.py, also a subprocess). Projects and
+outputs live in a temporary folder on tmpfs (/dev/shm) and are removed afterwards.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import hashlib
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,7 +30,8 @@ from typing import Any
 from bench import measure, records, report, synth
 from bench.tools import TOOLS, Tool, versions
 
-SCENARIOS = ("cold", "warm", "nochange", "edit")
+SCENARIOS = ("cold", "warm", "nochange", "edit", "serve")
+SERVE = Path(__file__).with_name("serve.py")  # run as a script: only site_gen on the path
 
 
 def _pairs(text: str) -> set[tuple[str, int]]:
@@ -64,6 +68,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         help="where the temporary projects and outputs go (tmpfs)")
     parser.add_argument("--results", type=Path, default=None,
                         help="JSON results file (default: WORKDIR/site-gen-bench-<time>.json)")
+    parser.add_argument("--serve-max", type=int, default=10_000,
+                        help="the largest size at which the serve scenario runs")
+    parser.add_argument("--serve-edits", type=int, default=5,
+                        help="edits measured per run of the serve scenario (their median)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep projects and outputs")
     parser.add_argument("--live", action="store_true",
@@ -123,6 +131,34 @@ def _build(tool: Tool, scenario: str, event: str, logs: Path, args: argparse.Nam
             "stages": tool.stages(got.stdout)}
 
 
+def _serve(tool: Tool, event: str, logs: Path, args: argparse.Namespace,
+           tag: str) -> dict[str, Any]:
+    """The serve scenario: the median of the run's edits, in one long-lived builder."""
+    out = tool.out.parent / f"{tool.out.name}-serve"
+    command = [sys.executable, str(SERVE), str(tool.site), "--out", str(out), "--event", event,
+               "--edits", str(args.serve_edits)]
+    try:
+        got = measure.run(command, logs / f"{tag}.log", args.timeout, args.max_rss_mb,
+                          extra_env=tool.env)
+    finally:
+        for folder in (out, out.parent / f".{out.name}.old"):
+            shutil.rmtree(folder, ignore_errors=True)
+    row: dict[str, Any] = {"status": got.status, "maxrss_mb": round(got.maxrss_mb, 1),
+                           "tree_mb": round(got.tree_mb, 1), "others": round(got.others, 2),
+                           "wall": 0.0, "cpu": 0.0, "stages": {}}
+    if got.status == "ok":
+        found = json.loads(got.stdout.strip().splitlines()[-1])
+        names = list(found["stages"][0])
+        row.update(wall=round(statistics.median(found["wall"]), 4),
+                   cpu=round(statistics.median(found["cpu"]), 4),
+                   stages={name: statistics.median(s.get(name, 0.0) for s in found["stages"])
+                           for name in names},
+                   edits=[round(x, 4) for x in found["wall"]],
+                   full=round(found["full"], 3), nochange=round(found["nochange"], 4),
+                   first=round(found["first"], 4))
+    return row
+
+
 def bench_size(n: int, args: argparse.Namespace, data: dict[str, Any], save) -> None:
     base = Path(tempfile.mkdtemp(prefix=f"site-gen-bench-{n}-", dir=args.workdir))
     logs = args.results.parent / (args.results.stem + "-logs")
@@ -148,9 +184,12 @@ def bench_size(n: int, args: argparse.Namespace, data: dict[str, Any], save) -> 
                 if run >= args.runs_at.get((name, n), args.runs) or name in broken:
                     continue
                 for scenario in args.scenarios:
+                    tag = f"{n}-{name}-{run + 1}-{scenario}"
+                    if scenario == "serve" and (name != "site-gen" or n > args.serve_max):
+                        continue
                     _say(f"{n:,} {name} run {run + 1} {scenario}")
-                    row = _build(tool, scenario, event, logs,
-                                 args, f"{n}-{name}-{run + 1}-{scenario}")
+                    row = (_serve(tool, event, logs, args, tag) if scenario == "serve"
+                           else _build(tool, scenario, event, logs, args, tag))
                     row.update(n=n, tool=name, run=run + 1, scenario=scenario)
                     data["results"].append(row)
                     save()

@@ -43,7 +43,7 @@ DATA = "data/"
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 WORKERS = min(4, os.cpu_count() or 1)  # threads that compress zip members
 
-__all__ = ["DataCache", "PublishError", "publish_data", "stage_data"]
+__all__ = ["Codebook", "DataCache", "PublishError", "make_data", "publish_data", "stage_data"]
 
 
 def _check_names(tables: dict[str, Table], info: DatasetInfo) -> None:
@@ -300,5 +300,6 @@ def _publish(gathered: Gathered, cache: DataCache, deflater: Deflater, output: _
     package_files.insert(0, Download(
         archive, "Zip", "application/zip", output.sizes[archive],
         "every file of the dataset, with a README.md and a CITATION.cff"))
-    log.info("data: %d tables, %d files and the codebook page", len(tables), len(output.sizes))
+    log.info("data: %d tables, %d files before the codebook page", len(tables),
+             len(output.sizes))
     return Codebook(info, views, package_files, covered)

@@ -14,6 +14,7 @@ from test_incremental import change_figure_value, edit_event_title, tree
 
 from site_gen import build as build_module
 from site_gen.build import Builder
+from site_gen.dataset import PublishError
 from site_gen.problems import ProblemsFound
 
 
@@ -103,16 +104,70 @@ def test_an_edit_makes_the_data_files_on_a_thread_while_the_charts_are_made(
     assert tree(tmp_path / "site") == _clean_copy(golden_project, tmp_path / "clean")
 
 
-def test_the_stages_times_add_up_to_no_more_than_the_build_took(
-        golden_project: Path, tmp_path: Path) -> None:
-    """`site-gen serve` reports their sum: the data stage counts only what the build waited
-    for it, not the time its thread worked while the build charted and rendered."""
+def _slowed(monkeypatch: pytest.MonkeyPatch, name: str, seconds: float,
+            error: Exception | None = None) -> None:
+    """The build's `name` (make_data or make_charts) made to take longer, or to fail after."""
+    real = getattr(build_module, name)
+
+    def slow(*args: Any) -> Any:
+        time.sleep(seconds)
+        if error is not None:
+            raise error
+        return real(*args)
+
+    monkeypatch.setattr(build_module, name, slow)
+
+
+def test_the_data_stage_counts_only_the_wait_for_its_thread(
+        golden_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`site-gen serve` reports the stages' sum as the rebuild's time: the data files made
+    while the charts were made are not counted again."""
     builder = Builder(golden_project, tmp_path / "site")
     builder.build()
-    for edit in (change_figure_value, edit_event_title):
-        edit(golden_project)
-        clock = time.perf_counter()
-        result = builder.build()
-        took = time.perf_counter() - clock
-        assert "data" in result.timings
-        assert sum(result.timings.values()) <= took, (result.timings, took)
+    _slowed(monkeypatch, "make_data", 0.3)
+    _slowed(monkeypatch, "make_charts", 0.6)
+    change_figure_value(golden_project)
+    clock = time.perf_counter()
+    result = builder.build()
+    took = time.perf_counter() - clock
+    assert result.timings["chart"] >= 0.6
+    assert result.timings["data"] < 0.25, result.timings  # the page and the staging alone
+    assert sum(result.timings.values()) <= took, (result.timings, took)
+
+
+def test_data_that_fails_on_the_thread_fails_the_build_and_publishes_nothing(
+        golden_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "site"
+    builder = Builder(golden_project, out)
+    builder.build()
+    before = tree(out)
+    failure = PublishError("data/events.csv: made to fail")
+    _slowed(monkeypatch, "make_data", 0.0, failure)
+    change_figure_value(golden_project)
+    with pytest.raises(PublishError) as raised:
+        builder.build()
+    assert raised.value is failure
+    assert tree(out) == before
+    assert ".site.new" not in _spare_and_staging(out)
+    monkeypatch.undo()
+    edit_event_title(golden_project)
+    builder.build()
+    assert tree(out) == _clean_copy(golden_project, tmp_path / "clean")
+
+
+def test_charts_that_fail_while_the_data_is_made_fail_the_build_with_their_error(
+        golden_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "site"
+    builder = Builder(golden_project, out)
+    builder.build()
+    before = tree(out)
+    _slowed(monkeypatch, "make_data", 0.5)
+    _slowed(monkeypatch, "make_charts", 0.0, RuntimeError("the chart stage failed"))
+    change_figure_value(golden_project)
+    with pytest.raises(RuntimeError, match="the chart stage failed"):
+        builder.build()
+    assert tree(out) == before
+    assert ".site.new" not in _spare_and_staging(out)
+    monkeypatch.undo()
+    builder.build()
+    assert tree(out) == _clean_copy(golden_project, tmp_path / "clean")

@@ -79,6 +79,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                              "a copy taken at the start (the default keeps every run on the "
                              "same code while the tree is being edited)")
     args = parser.parse_args(argv)
+    if args.serve_edits < 1:
+        parser.error("--serve-edits must be at least 1")
     args.sizes = [int(n) for n in args.sizes.split(",")]
     args.tools = [t for t in args.tools.split(",") if t]
     args.scenarios = [s for s in args.scenarios.split(",") if s]
@@ -133,29 +135,39 @@ def _build(tool: Tool, scenario: str, event: str, logs: Path, args: argparse.Nam
 
 def _serve(tool: Tool, event: str, logs: Path, args: argparse.Namespace,
            tag: str) -> dict[str, Any]:
-    """The serve scenario: the median of the run's edits, in one long-lived builder."""
+    """The serve scenario: the median of the run's edits, in one long-lived builder. A run
+    killed (timeout, memory) leaves no output behind, nor the event edited."""
     out = tool.out.parent / f"{tool.out.name}-serve"
-    command = [sys.executable, str(SERVE), str(tool.site), "--out", str(out), "--event", event,
+    script = args.code / SERVE.name if args.code else SERVE
+    command = [sys.executable, str(script), str(tool.site), "--out", str(out), "--event", event,
                "--edits", str(args.serve_edits)]
-    try:
+    record = tool.site / "content" / "events" / f"{event}.yaml"
+    original = record.read_bytes()
+    try:  # the working folder off the path in --live runs too: bench/ holds `run`, `tools`…
         got = measure.run(command, logs / f"{tag}.log", args.timeout, args.max_rss_mb,
-                          extra_env=tool.env)
+                          extra_env={**tool.env, "PYTHONSAFEPATH": "1"})
     finally:
-        for folder in (out, out.parent / f".{out.name}.old"):
-            shutil.rmtree(folder, ignore_errors=True)
+        record.write_bytes(original)
+        for name in (out.name, f".{out.name}.old", f".{out.name}.new", f".{out.name}.swap"):
+            shutil.rmtree(out.parent / name, ignore_errors=True)
     row: dict[str, Any] = {"status": got.status, "maxrss_mb": round(got.maxrss_mb, 1),
                            "tree_mb": round(got.tree_mb, 1), "others": round(got.others, 2),
                            "wall": 0.0, "cpu": 0.0, "stages": {}}
-    if got.status == "ok":
+    if got.status != "ok":
+        return row
+    try:
         found = json.loads(got.stdout.strip().splitlines()[-1])
-        names = list(found["stages"][0])
+        stages = found["stages"]
+        names = list(dict.fromkeys(name for timings in stages for name in timings))
         row.update(wall=round(statistics.median(found["wall"]), 4),
                    cpu=round(statistics.median(found["cpu"]), 4),
-                   stages={name: statistics.median(s.get(name, 0.0) for s in found["stages"])
+                   stages={name: statistics.median(s.get(name, 0.0) for s in stages)
                            for name in names},
                    edits=[round(x, 4) for x in found["wall"]],
                    full=round(found["full"], 3), nochange=round(found["nochange"], 4),
                    first=round(found["first"], 4))
+    except (IndexError, KeyError, TypeError, ValueError, statistics.StatisticsError):
+        row["status"] = "failed (no result printed)"
     return row
 
 
@@ -214,6 +226,8 @@ def main(argv: list[str] | None = None) -> None:
     args.results.parent.mkdir(parents=True, exist_ok=True)
     code = Path(tempfile.mkdtemp(prefix="site-gen-code-", dir=args.workdir))
     args.code = None if args.live else code
+    if args.code:  # the serve scenario's script, measured from the copy too
+        shutil.copy2(SERVE, code / SERVE.name)
     data: dict[str, Any] = {
         "command": "python -m bench.run " + " ".join(sys.argv[1:] if argv is None else argv),
         "started": stamp, "machine": report.machine(args.workdir), "versions": versions(),
@@ -222,7 +236,9 @@ def main(argv: list[str] | None = None) -> None:
         "code": "live working tree" if args.live else f"copy of site_gen, sha256 {snapshot(code)}",
         "sizes": args.sizes, "tools": args.tools, "scenarios": args.scenarios,
         "order": "per size, runs alternate tools: for each run, each tool does "
-                 + ", ".join(args.scenarios) + " in turn",
+                 + ", ".join(args.scenarios) + " in turn"
+                 + (f" (serve: site-gen only, up to {args.serve_max:,} records, the median of "
+                    f"{args.serve_edits} edits per run)" if "serve" in args.scenarios else ""),
         "skip": sorted(f"{t}@{n}" for t, n in args.skip),
         "runs": args.runs, "runs_at": {f"{t}@{n}": r for (t, n), r in args.runs_at.items()},
         "timeout_s": args.timeout, "max_rss_mb": args.max_rss_mb,

@@ -5,18 +5,23 @@
 A full build first, then a no-change rebuild and a first edit (with its undo: the first edit
 after a full build finds no spare output tree to update yet), then each measured edit: one
 event's title changed and built, then restored and built again, as a save and an undo in an
-editor. Prints one JSON object: the measured edits' wall and CPU seconds (CPU of this
-process, every thread), their time per stage, and the full build's, the no-change
-rebuild's and the first edit's wall seconds. `bench.run` runs it as the `serve` scenario, in a
-subprocess with the same code and cache folder as its other site-gen builds. It imports
-nothing from `bench`, so that it runs as a plain script with only site_gen on the path.
+editor. Prints one JSON object: the measured edits' wall and CPU seconds (user + system of
+this process, every thread, and of the children each build waited for: the chart worker),
+their time per stage, and the full build's, the no-change rebuild's and the first edit's
+wall seconds. Each build's log goes to stderr, as `site-gen -v` writes it.
+
+`bench.run` runs it as the `serve` scenario, in a subprocess with the same code and cache
+folder as its other site-gen builds. It imports nothing from `bench`, so that it runs as a
+plain script with only site_gen on the path.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import re
+import resource
 import time
 from pathlib import Path
 from typing import Any
@@ -25,12 +30,25 @@ from site_gen.build import Builder
 
 
 def _edited(text: str, mark: str) -> str:
-    """The record's text with its title changed, as bench.tools.SiteGen.edit changes it."""
-    changed, count = re.subn(r'^(title: ".*)"$', lambda m: m.group(1) + mark + '"', text,
-                             count=1, flags=re.M)
+    """The record's text with `mark` added to its title: inside the quotes, as
+    bench.tools.SiteGen.edit adds it to a synthetic record's, or at the end of a plain one."""
+    def add(found: re.Match[str]) -> str:
+        value = found.group(2)
+        if len(value) > 1 and value[0] == value[-1] and value[0] in "\"'":
+            return found.group(1) + value[:-1] + mark + value[-1]
+        return found.group(1) + value + mark
+
+    changed, count = re.subn(r"^(title: *)(\S.*?) *$", add, text, count=1, flags=re.M)
     if not count:
-        raise SystemExit("the event has no quoted title line to edit")
+        raise SystemExit("the event has no one-line title to edit")
     return changed
+
+
+def _cpu() -> float:
+    """User and system seconds of this process and of the children it has waited for."""
+    own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                          resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def measure(project: Path, out: Path, event: str, edits: int) -> dict[str, Any]:
@@ -39,9 +57,9 @@ def measure(project: Path, out: Path, event: str, edits: int) -> dict[str, Any]:
     builder = Builder(project, out)
 
     def build() -> tuple[float, float, dict[str, float]]:
-        clock, cpu = time.perf_counter(), time.process_time()
+        clock, cpu = time.perf_counter(), _cpu()
         result = builder.build()
-        return time.perf_counter() - clock, time.process_time() - cpu, dict(result.timings)
+        return time.perf_counter() - clock, _cpu() - cpu, dict(result.timings)
 
     found: dict[str, Any] = {"wall": [], "cpu": [], "stages": []}
     try:
@@ -72,6 +90,9 @@ def main() -> None:
     parser.add_argument("--event", required=True, help="the id of the event to edit")
     parser.add_argument("--edits", type=int, default=5)
     args = parser.parse_args()
+    if args.edits < 1:
+        parser.error("--edits must be at least 1")
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     print(json.dumps(measure(args.project, args.out, args.event, args.edits)))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,42 +36,51 @@ def _break(project: Path, name: str) -> Path:
     return path
 
 
-def test_a_codebook_page_that_fails_is_a_problem_and_publishes_nothing(
-        golden_project: Path, tmp_path: Path) -> None:
+def _fails(project: Path, tmp_path: Path, break_it: Callable[[], object],
+           error: type[BaseException]) -> tuple[Builder, BaseException]:
+    """After a first build and an edit of the data, `break_it` makes the next build fail with
+    `error`: it publishes nothing and leaves no staging folder. The builder, and the error."""
     out = tmp_path / "site"
-    builder = Builder(golden_project, out)
+    builder = Builder(project, out)
     builder.build()
     before = tree(out)
-    change_figure_value(golden_project)  # the data changes as well as the pages
-    broken = _break(golden_project, "data.html")
-    with pytest.raises(ProblemsFound) as raised:
+    change_figure_value(project)  # the data changes as well as the pages
+    break_it()
+    with pytest.raises(error) as raised:
         builder.build()
-    assert [p.path for p in raised.value.problems] == ["templates/data.html"]
     assert tree(out) == before
     assert ".site.new" not in _spare_and_staging(out)
-    broken.unlink()
+    return builder, raised.value
+
+
+def _mended(builder: Builder, project: Path, tmp_path: Path) -> None:
+    """The next build gives a clean build's bytes: nothing the failed one made is taken for
+    what the site holds."""
     builder.build()
-    assert tree(out) == _clean_copy(golden_project, tmp_path / "clean")
+    assert tree(builder.out) == _clean_copy(project, tmp_path / "clean")
+
+
+def test_a_codebook_page_that_fails_is_a_problem_and_publishes_nothing(
+        golden_project: Path, tmp_path: Path) -> None:
+    broken = golden_project / "templates/data.html"
+    builder, error = _fails(golden_project, tmp_path, lambda: _break(golden_project, "data.html"),
+                            ProblemsFound)
+    assert isinstance(error, ProblemsFound)
+    assert [p.path for p in error.problems] == ["templates/data.html"]
+    broken.unlink()
+    _mended(builder, golden_project, tmp_path)
 
 
 def test_a_page_that_fails_while_the_data_is_made_publishes_nothing(
         golden_project: Path, tmp_path: Path) -> None:
-    out = tmp_path / "site"
-    builder = Builder(golden_project, out)
-    builder.build()
-    before = tree(out)
-    change_figure_value(golden_project)
-    broken = _break(golden_project, "timeline.html")
-    with pytest.raises(ProblemsFound) as raised:
-        builder.build()
-    assert [p.path for p in raised.value.problems] == ["templates/timeline.html"]
-    assert tree(out) == before
-    assert ".site.new" not in _spare_and_staging(out)
-    # The data made beside the failed render is not taken for what the site holds.
+    broken = golden_project / "templates/timeline.html"
+    builder, error = _fails(golden_project, tmp_path,
+                            lambda: _break(golden_project, "timeline.html"), ProblemsFound)
+    assert isinstance(error, ProblemsFound)
+    assert [p.path for p in error.problems] == ["templates/timeline.html"]
     broken.unlink()
     edit_event_title(golden_project)
-    builder.build()
-    assert tree(out) == _clean_copy(golden_project, tmp_path / "clean")
+    _mended(builder, golden_project, tmp_path)
 
 
 def test_an_edit_makes_the_data_files_on_a_thread_while_the_charts_are_made(
@@ -137,37 +147,23 @@ def test_the_data_stage_counts_only_the_wait_for_its_thread(
 
 def test_data_that_fails_on_the_thread_fails_the_build_and_publishes_nothing(
         golden_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    out = tmp_path / "site"
-    builder = Builder(golden_project, out)
-    builder.build()
-    before = tree(out)
     failure = PublishError("data/events.csv: made to fail")
-    _slowed(monkeypatch, "make_data", 0.0, failure)
-    change_figure_value(golden_project)
-    with pytest.raises(PublishError) as raised:
-        builder.build()
-    assert raised.value is failure
-    assert tree(out) == before
-    assert ".site.new" not in _spare_and_staging(out)
+    builder, error = _fails(golden_project, tmp_path,
+                            lambda: _slowed(monkeypatch, "make_data", 0.0, failure),
+                            PublishError)
+    assert error is failure
     monkeypatch.undo()
     edit_event_title(golden_project)
-    builder.build()
-    assert tree(out) == _clean_copy(golden_project, tmp_path / "clean")
+    _mended(builder, golden_project, tmp_path)
 
 
 def test_charts_that_fail_while_the_data_is_made_fail_the_build_with_their_error(
         golden_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    out = tmp_path / "site"
-    builder = Builder(golden_project, out)
-    builder.build()
-    before = tree(out)
-    _slowed(monkeypatch, "make_data", 0.5)
-    _slowed(monkeypatch, "make_charts", 0.0, RuntimeError("the chart stage failed"))
-    change_figure_value(golden_project)
-    with pytest.raises(RuntimeError, match="the chart stage failed"):
-        builder.build()
-    assert tree(out) == before
-    assert ".site.new" not in _spare_and_staging(out)
+    def break_it() -> None:
+        _slowed(monkeypatch, "make_data", 0.5)
+        _slowed(monkeypatch, "make_charts", 0.0, RuntimeError("the chart stage failed"))
+
+    builder, error = _fails(golden_project, tmp_path, break_it, RuntimeError)
+    assert str(error) == "the chart stage failed"
     monkeypatch.undo()
-    builder.build()
-    assert tree(out) == _clean_copy(golden_project, tmp_path / "clean")
+    _mended(builder, golden_project, tmp_path)

@@ -90,22 +90,17 @@ def tables(data: dict[str, Any]) -> str:
             if "site-gen" in tools:
                 cells += [_ratio(get("site-gen", sc), get(t, sc)) for t in others]
             out.append(f"| {SCENARIOS[sc]} | " + " | ".join(cells) + " |")
-        for key, label, scenarios in (
-                ("maxrss_mb", "peak RSS, largest process (max over the command-line builds)",
-                 line_scenarios),
-                ("tree_mb", "peak RSS, whole process tree (sampled)", line_scenarios),
-                ("maxrss_mb", "peak RSS of `site-gen serve` (its full build and edits)",
-                 ["serve"])):
+        for key, label in (
+                ("maxrss_mb", "peak RSS, largest process (max over the command-line builds)"),
+                ("tree_mb", "peak RSS, whole process tree (sampled)")):
             cells = []
             for t in tools:
-                ok = [r[key] for sc in scenarios for r in get(t, sc) if r["status"] == "ok"]
+                ok = [r[key] for sc in line_scenarios for r in get(t, sc) if r["status"] == "ok"]
                 cells.append(f"{max(ok):,.0f} MB" if ok else "–")
-            if scenarios == ["serve"]:
-                if not get("site-gen", "serve"):
-                    continue
-                out.append(_serve_others(get("site-gen", "serve"), tools, others))
             out.append(f"| {label} | " + " | ".join(cells + ["" for t in others
                                                             if "site-gen" in tools]) + " |")
+        if get("site-gen", "serve"):
+            out += _serve_rows(get("site-gen", "serve"), tools, others)
         cells = []
         for t in tools:
             load = [r["others"] for sc in data["scenarios"] for r in get(t, sc) if "others" in r]
@@ -121,16 +116,22 @@ def tables(data: dict[str, Any]) -> str:
 FULL = ("cold", "warm")  # the scenarios that build everything
 
 
-def _serve_others(rows: list[dict[str, Any]], tools: list[str], others: list[str]) -> str:
-    """The serve scenario's other builds, medians over its runs."""
-    ok = [r for r in rows if r["status"] == "ok" and "full" in r]
-    cells = ["–"] * len(tools)
-    if ok:
-        full, nochange, first = (statistics.median(r[key] for r in ok)
+def _serve_rows(rows: list[dict[str, Any]], tools: list[str], others: list[str]) -> list[str]:
+    """The serve scenario's other builds (medians over its runs) and its peak RSS."""
+    ok = [r for r in rows if r["status"] == "ok"]
+    builds, rss = ["–"] * len(tools), ["–"] * len(tools)
+    at = tools.index("site-gen")
+    if any("full" in r for r in ok):
+        full, nochange, first = (statistics.median(r[key] for r in ok if "full" in r)
                                  for key in ("full", "nochange", "first"))
-        cells[tools.index("site-gen")] = (f"{full:.2f} s, {nochange:.3f} s, {first:.3f} s")
-    return ("| `site-gen serve`: its full build (cache kept), no-change rebuild, first edit | "
-            + " | ".join(cells + ["" for _ in others]) + " |")
+        builds[at] = f"{full:.2f} s, {nochange:.3f} s, {first:.3f} s"
+    if ok:
+        rss[at] = f"{max(r['maxrss_mb'] for r in ok):,.0f} MB"
+    blank = ["" for _ in others]
+    return ["| `site-gen serve`: its full build (cache kept), no-change rebuild, first edit | "
+            + " | ".join(builds + blank) + " |",
+            "| peak RSS of `site-gen serve` (its full build and edits) | "
+            + " | ".join(rss + blank) + " |"]
 
 
 def budgets(pick: dict) -> list[str]:

@@ -143,9 +143,9 @@ def _serve(tool: Tool, event: str, logs: Path, args: argparse.Namespace,
                "--edits", str(args.serve_edits)]
     record = tool.site / "content" / "events" / f"{event}.yaml"
     original = record.read_bytes()
-    try:  # the working folder off the path in --live runs too: bench/ holds `run`, `tools`…
+    try:
         got = measure.run(command, logs / f"{tag}.log", args.timeout, args.max_rss_mb,
-                          extra_env={**tool.env, "PYTHONSAFEPATH": "1"})
+                          extra_env=tool.env)
     finally:
         record.write_bytes(original)
         for name in (out.name, f".{out.name}.old", f".{out.name}.new", f".{out.name}.swap"):
@@ -181,11 +181,13 @@ def bench_size(n: int, args: argparse.Namespace, data: dict[str, Any], save) -> 
              if (name, n) not in args.skip}
     for tool in tools.values():
         tool.prepare(project, facts)
-    if args.code and "site-gen" in tools:
-        # PYTHONSAFEPATH: `-m` would put the working folder first on the path, in the build
-        # and in its chart worker, so that a benchmark started in the checkout ran the
-        # working tree rather than the copy.
-        tools["site-gen"].env.update(PYTHONPATH=str(args.code), PYTHONSAFEPATH="1")
+    if "site-gen" in tools:
+        # The copy, or with --live the checkout. PYTHONSAFEPATH: `-m` would put the working
+        # folder first on the path, in the build and in its chart worker (so that a benchmark
+        # started in the checkout ran the working tree rather than the copy), and a script
+        # its own folder (bench/serve.py: bench/, whose `run` and `tools` could shadow).
+        code = args.code or Path(__file__).resolve().parent.parent
+        tools["site-gen"].env.update(PYTHONPATH=str(code), PYTHONSAFEPATH="1")
     data["prepare_s"][str(n)] = round(time.perf_counter() - clock, 1)
     events = [item["id"] for item in facts["events"]]
     event = events[len(events) // 2]

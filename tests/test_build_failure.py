@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from conftest import largest_file, make_project
+from test_incremental import tree
 
 
 def _build(project: Path, out: Path, cache: Path, limit: int | None = None
@@ -18,11 +19,6 @@ def _build(project: Path, out: Path, cache: Path, limit: int | None = None
     return subprocess.run([sys.executable, "-m", "site_gen", "build", str(project), "--out",
                            str(out)], env=env, capture_output=True, text=True, timeout=300,
                           check=False, preexec_fn=None if limit is None else largest_file(limit))
-
-
-def _tree(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def _failed_cleanly(run: subprocess.CompletedProcess[str], reason: str) -> None:
@@ -44,13 +40,13 @@ def test_a_first_build_that_cannot_write_publishes_nothing(tmp_path: Path) -> No
 def test_an_edit_that_cannot_write_leaves_the_last_site(tmp_path: Path) -> None:
     project, out, cache = make_project(tmp_path), tmp_path / "out", tmp_path / "cache"
     assert _build(project, out, cache).returncode == 0
-    before = _tree(out)
+    before = tree(out)
     event = project / "content/events/kyiv-strike.yaml"
     event.write_text(event.read_text(encoding="utf-8").replace("title: ", "title: New ", 1),
                      encoding="utf-8")
     run = _build(project, out, cache, limit=4096)  # a record page is larger
     _failed_cleanly(run, "File too large")
     assert f"error: {tmp_path}/" in run.stderr  # the file that could not be written
-    assert _tree(out) == before
+    assert tree(out) == before
     assert _build(project, out, cache).returncode == 0  # and the next build mends it all
-    assert _tree(out) != before
+    assert tree(out) != before

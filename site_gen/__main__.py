@@ -1,5 +1,5 @@
 """Allow `python -m site_gen`."""
 
-from site_gen.cli import main
+from site_gen.cli import run
 
-main()
+run()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sqlite3
@@ -244,3 +245,14 @@ def serve(project: str, port: int, host: str, out: str | None) -> None:
     finally:
         stop.set()
         server.stop()
+
+
+def run() -> None:
+    """The `site-gen` program: main(), and then an exit that leaves the collector's last
+    pass out. A build's objects die with the process; at 100,000 records that pass walked
+    about 770,000 of them, in cycles the build no longer needs, for a second."""
+    try:
+        main()
+    finally:
+        gc.freeze()
+

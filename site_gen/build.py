@@ -5,9 +5,10 @@ earlier stage succeeded. A Builder keeps what one build learnt (parsed files, va
 rows, the keys of every page) so that the next build redoes only what an edit touched; the
 CLI saves that state in the project's cache between runs.
 
-A one-off build of many records overlaps its stages on two cores (fork.py): the package is
-validated in a child while it charts and renders, the record pages are made by two children
-while it publishes the data, and the search index by a third beside the data. Nothing is
+A one-off build of many records overlaps its stages on two cores (fork.py): a child reads
+part of the record files while the build reads the rest, the package is validated in a
+child while it charts and renders, the record pages are made by two children while it
+publishes the data, and the search index by a third beside the data. Nothing is
 published before the validation has passed. A long-lived build (site-gen serve) makes an
 edit's data files on a thread while it charts and renders: most of that work is SQLite and
 compression, which run without holding the interpreter.

@@ -1,4 +1,5 @@
-"""Work shared with forked processes, on Linux: record pages, validation, data and search.
+"""Work shared with forked processes, on Linux: loading, record pages, validation, data and
+search.
 
 Jinja renders in one thread at a time, and record pages are most of a cold build's render
 stage. A forked child shares the site model, the compiled templates and the staging folder
@@ -15,7 +16,8 @@ first build of `site-gen serve`); an edit renders a handful of pages, where a fo
 cost more than it saves. Records the child rendered leave no components for the next build
 to reuse; the next build renders them again when a page needs them. A one-off build of many
 records also makes its search index in a child while it publishes the data (build.py), and
-validates its package in a child (`Beside`) while it charts and renders (package.py).
+validates its package in a child (`Beside`) while it charts and renders (package.py), and
+has a child read part of the record files while it reads the rest (load.py).
 """
 
 from __future__ import annotations

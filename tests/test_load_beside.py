@@ -1,0 +1,100 @@
+"""A one-off load has a forked child read part of the files: the same records and problems,
+in the same order, as one process reading them all."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from golden.support import SITE
+from test_render_fork import _counted_forks
+
+from site_gen import fork
+from site_gen import load as load_module
+from site_gen.load import LoadMemo, load
+
+pytestmark = pytest.mark.skipif(not fork.worth_forking(10**6, None),
+                                reason="forks only on Linux with two or more cores")
+
+BROKEN = {  # at the end of their folders in path order, so that the child reads them
+    "content/events/zz-tab.yaml": "id: zz-tab\ntitle:\tTabbed\n",
+    "content/quotes/zz-not-mapping.yaml": "- just a string\n- id: zz-q\n  text: Said.\n",
+    "content/sources/zz-empty-list.yaml": "[]\n",
+}
+
+
+def _project(tmp_path: Path) -> Path:
+    """The golden site's project, with files that give problems of each kind."""
+    project = tmp_path / "project"
+    shutil.copytree(SITE, project)
+    for rel, text in BROKEN.items():
+        (project / rel).write_text(text, encoding="utf-8")
+    old = os.stat(project).st_mtime - 3600  # not so new that a load must read it again
+    for path in project.rglob("*.yaml"):
+        os.utime(path, (old, old))
+    return project
+
+
+def _seen(project: Path, **options: Any) -> tuple[list[tuple[Any, ...]], list[Any]]:
+    records, problems = load(project, **options)
+    rows = [(r.collection, r.fields, r.path, r.marks.tolist(), r.version)
+            for collection in records.by_collection.values() for r in collection]
+    return rows, [*problems, records.files, records.newest]
+
+
+def test_a_child_reads_part_of_the_files_and_nothing_differs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = _project(tmp_path)
+    monkeypatch.setenv("SITE_GEN_PROCESSES", "1")
+    alone = _seen(project)
+    monkeypatch.delenv("SITE_GEN_PROCESSES")
+    monkeypatch.setattr(fork, "MIN_ITEMS", 1)
+    forks = _counted_forks(monkeypatch)
+    cache: load_module.LoadCache = {}
+    shared = _seen(project, cache=cache)
+    assert forks == [1]
+    assert shared == alone
+    assert len(alone[0]) > 10 and {"record-empty-list", "record-not-mapping"} <= {
+        getattr(problem, "code", "") for problem in alone[1]}
+    # The cache holds every file, those the child read included: the next load reads none.
+    assert sorted(cache) == sorted(alone[1][-2])
+    assert _seen(project, cache=cache) == alone and forks == [1]
+
+
+def test_what_the_child_read_is_read_here_if_it_fails(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = _project(tmp_path)
+    expected = _seen(project)
+    monkeypatch.setattr(fork, "MIN_ITEMS", 1)
+    here = os.getpid()
+    real_read = load_module._read
+
+    def failing_in_a_child(*args: Any) -> Any:
+        if os.getpid() != here:
+            raise OSError("read error in the child")
+        return real_read(*args)
+
+    monkeypatch.setattr(load_module, "_read", failing_in_a_child)
+    forks = _counted_forks(monkeypatch)
+    assert _seen(project) == expected
+    assert forks == [1]
+
+
+def test_a_long_lived_load_reads_every_file_here(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = _project(tmp_path)
+    monkeypatch.setattr(fork, "MIN_ITEMS", 1)
+    forks = _counted_forks(monkeypatch)
+    memo = LoadMemo()
+    rows, _ = _seen(project, cache={}, memo=memo)
+    assert forks == [] and memo.last is not None and len(rows) > 10
+
+
+def test_a_few_files_are_read_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = _project(tmp_path)
+    forks = _counted_forks(monkeypatch)
+    _seen(project)  # far fewer files than fork.MIN_ITEMS
+    assert forks == []

@@ -161,7 +161,11 @@ def _read_all(todo: list[tuple[tuple[str, str, str], StatKey]], beside: bool
     cut = round(len(todo) * READ_HERE)
     far = todo[cut:]
     child = Beside(lambda: _Sent.of([_read(found, key) for found, key in far]))
-    near = [_read(found, key) for found, key in todo[:cut]]
+    try:
+        near = [_read(found, key) for found, key in todo[:cut]]
+    except BaseException:  # a file gone or unreadable: no child left writing into a pipe
+        child.cancel()
+        raise
     return near + child.result().entries(far)
 
 

@@ -19,10 +19,10 @@ from site_gen.load import LoadMemo, load
 pytestmark = pytest.mark.skipif(not fork.worth_forking(10**6, None),
                                 reason="forks only on Linux with two or more cores")
 
-BROKEN = {  # at the end of their folders in path order, so that the child reads them
-    "content/events/zz-tab.yaml": "id: zz-tab\ntitle:\tTabbed\n",
+BROKEN = {  # the last files in path order, so that the child reads them
     "content/quotes/zz-not-mapping.yaml": "- just a string\n- id: zz-q\n  text: Said.\n",
     "content/sources/zz-empty-list.yaml": "[]\n",
+    "content/sources/zz-tab.yaml": "id: zz-tab\ntitle:\tTabbed\n",
 }
 
 
@@ -57,8 +57,8 @@ def test_a_child_reads_part_of_the_files_and_nothing_differs(
     shared = _seen(project, cache=cache)
     assert forks == [1]
     assert shared == alone
-    assert len(alone[0]) > 10 and {"record-empty-list", "record-not-mapping"} <= {
-        getattr(problem, "code", "") for problem in alone[1]}
+    codes = {getattr(problem, "code", "") for problem in alone[1]}
+    assert len(alone[0]) > 10 and {"record-empty-list", "record-not-mapping", "yaml-tab"} <= codes
     # The cache holds every file, those the child read included: the next load reads none.
     assert sorted(cache) == sorted(alone[1][-2])
     assert _seen(project, cache=cache) == alone and forks == [1]
@@ -81,6 +81,35 @@ def test_what_the_child_read_is_read_here_if_it_fails(
     forks = _counted_forks(monkeypatch)
     assert _seen(project) == expected
     assert forks == [1]
+
+
+def test_a_file_this_process_cannot_read_leaves_no_child(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = _project(tmp_path)
+    monkeypatch.setattr(fork, "MIN_ITEMS", 1)
+    here = os.getpid()
+    real_read = load_module._read
+
+    def unreadable_here(found: tuple[str, str, str], key: Any) -> Any:
+        if os.getpid() == here and found[1] == "content/actors/actors.yaml":
+            raise PermissionError(13, "Permission denied", found[2])
+        return real_read(found, key)
+
+    monkeypatch.setattr(load_module, "_read", unreadable_here)
+    pids: list[int] = []
+    real_fork = os.fork
+
+    def fork_seen() -> int:
+        pid = real_fork()
+        pids.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork_seen)
+    with pytest.raises(PermissionError):
+        load(project)
+    assert len(pids) == 1
+    with pytest.raises(ChildProcessError):  # ended and waited for, not left to write on
+        os.waitpid(pids[0], os.WNOHANG)
 
 
 def test_a_long_lived_load_reads_every_file_here(

@@ -139,10 +139,7 @@ class Builder:
         check_output(self.project, self.out)
         drawer = Drawer()
         try:
-            drawing = Drawing(cache_dir(self.project), drawer)
-            if not state.build_id:
-                drawing.bundle()  # needs no records: the worker draws it while they load
-            return self._stages(progress, state, drawing)
+            return self._stages(progress, state, Drawing(cache_dir(self.project), drawer))
         finally:
             drawer.close()
 
@@ -150,7 +147,10 @@ class Builder:
                 drawing: Drawing) -> BuildResult:
         say = progress or (lambda stage: None)
         say("load, check, package")
-        gathered = gather(self.project, state.gather, self.long_lived, later=not self.long_lived)
+        # The bundle needs no records: the worker draws it while they load, on the core the
+        # load leaves free (or once they are loaded, if a child shares the reading).
+        gathered = gather(self.project, state.gather, self.long_lived, later=not self.long_lived,
+                          meanwhile=None if state.build_id else drawing.bundle)
         timings = dict(gathered.timings)
         if not gathered.ok:
             raise ProblemsFound(gathered.problems)

@@ -8,6 +8,7 @@ import operator
 import os
 import time
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import chain, compress, count
 from pathlib import Path
@@ -125,6 +126,10 @@ def _read_bytes(path: str, size: int) -> bytes:
         os.close(handle)
 
 
+def _nothing() -> None:
+    pass
+
+
 def _stale(key: StatKey, entry: FileEntry | None) -> bool:
     """Whether the file must be read: never read, changed since, or read so soon after it
     was written that it may have changed again with the same stat."""
@@ -149,14 +154,16 @@ def _fresh(found: tuple[str, str, str], key: StatKey, entry: FileEntry | None,
     return entry
 
 
-def _read_all(todo: list[tuple[tuple[str, str, str], StatKey]], beside: bool
-              ) -> list[FileEntry]:
+def _read_all(todo: list[tuple[tuple[str, str, str], StatKey]], beside: bool,
+              meanwhile: Callable[[], None]) -> list[FileEntry]:
     """Read the files, in order. With `beside`, where many are to be read and a second core
     is free, a forked child reads the last part of them and sends back what it read, pickled,
     while this process reads the rest: parsing is most of a one-off build's first seconds,
     which no other stage can share (about 6 s of 100,000 files on one core). If the child
-    fails, its files are read here."""
+    fails, its files are read here. `meanwhile` is called before the files are read when
+    this process reads them alone, else once they are read: the second core is then free."""
     if not beside or not worth_forking(len(todo), None):
+        meanwhile()
         return [_read(found, key) for found, key in todo]
     cut = round(len(todo) * READ_HERE)
     far = todo[cut:]
@@ -166,7 +173,9 @@ def _read_all(todo: list[tuple[tuple[str, str, str], StatKey]], beside: bool
     except BaseException:  # a file gone or unreadable: no child left writing into a pipe
         child.cancel()
         raise
-    return near + child.result().entries(far)
+    entries = near + child.result().entries(far)
+    meanwhile()
+    return entries
 
 
 @dataclass
@@ -216,15 +225,19 @@ class _Sent:
         return entries
 
 
-def load(project: Path, cache: LoadCache | None = None, memo: LoadMemo | None = None
-         ) -> tuple[Records, list[Problem]]:
+def load(project: Path, cache: LoadCache | None = None, memo: LoadMemo | None = None,
+         meanwhile: Callable[[], None] | None = None) -> tuple[Records, list[Problem]]:
     """Read every record file of the project; collect all problems, never stop at the first.
 
     With a cache from the previous load, files whose size, times and inode are unchanged are
     not read again; the cache is updated in place. With a memo of the last load, content/
     is not listed again while its folders are unchanged, and only the files whose stat
     changed are looked at one by one.
+
+    `meanwhile` is called once while this process reads on its own, or once the files are
+    read if a child shared the reading (a one-off build draws the Vega bundle then).
     """
+    meanwhile = meanwhile or _nothing
     made = walk(project, memo.walk if memo is not None else None)
     keys: list[StatKey] = list(map(_STAT, map(os.stat, made.paths)))
     last = memo.last if memo is not None else None
@@ -232,6 +245,7 @@ def load(project: Path, cache: LoadCache | None = None, memo: LoadMemo | None = 
         entries = list(last.entries)
         looked = sorted(set(compress(count(), map(operator.ne, keys, last.keys)))
                         .union(last.racy))
+        meanwhile()
         for i in looked:
             entries[i] = _fresh(made.found[i], keys[i], entries[i], cache)
     else:
@@ -240,7 +254,7 @@ def load(project: Path, cache: LoadCache | None = None, memo: LoadMemo | None = 
                  if _stale(key, entry)]
         # A long-lived process (with a memo) reads every file here: a fork would copy its
         # server's threads amid their work, and an edit reads a file or two.
-        read = _read_all([(made.found[i], keys[i]) for i in stale], beside=memo is None)
+        read = _read_all([(made.found[i], keys[i]) for i in stale], memo is None, meanwhile)
         for i, entry in zip(stale, read, strict=True):
             given[i] = entry
             if cache is not None:

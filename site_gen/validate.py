@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -136,7 +137,7 @@ def _complete(cache: GatherCache) -> GatherCache:
 
 
 def gather(project: Path, cache: GatherCache | None = None, long_lived: bool = True,
-           later: bool = False) -> Gathered:
+           later: bool = False, meanwhile: Callable[[], None] | None = None) -> Gathered:
     """Run load, check and package; every stage runs so that all problems are reported.
 
     A cache from the previous gather spares redoing what did not change; a process that
@@ -148,12 +149,14 @@ def gather(project: Path, cache: GatherCache | None = None, long_lived: bool = T
     failed, runs in a forked child while the caller goes on: the result is then `ok` without
     it, and the caller must `settle` (or `abandon`) it before publishing anything. The
     records are released when it has passed, since its problems are placed by them.
+
+    `meanwhile` is called once as the records load, when a second core is free (load).
     """
     if cache is not None:
         cache = _complete(cache)
     with collector.paused():  # gathering makes the records that live to the end
         gathered = _gather(project, cache, cache if long_lived else None,
-                           later and not long_lived)
+                           later and not long_lived, meanwhile)
     if not long_lived and gathered.ok and gathered.pending is None:
         gathered.release_records()  # else once the validation has passed (settle)
     return gathered
@@ -167,14 +170,14 @@ def _list_fields(catalog: Catalog) -> dict[str, frozenset[str]]:
 
 
 def _gather(project: Path, saved: GatherCache | None, cache: GatherCache | None,
-            later: bool = False) -> Gathered:
+            later: bool = False, meanwhile: Callable[[], None] | None = None) -> Gathered:
     result = Gathered(project)
     clock = time.perf_counter()
     config, problems = read_config(project)
     if cache is None:
-        records, found = load(project)
+        records, found = load(project, meanwhile=meanwhile)
     else:
-        records, found = load(project, cache.files, cache.load)
+        records, found = load(project, cache.files, cache.load, meanwhile)
     problems += found
     result.records = records
     result.built = build_time(project, records.newest)

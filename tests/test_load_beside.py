@@ -127,3 +127,68 @@ def test_a_few_files_are_read_here(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     forks = _counted_forks(monkeypatch)
     _seen(project)  # far fewer files than fork.MIN_ITEMS
     assert forks == []
+
+
+def _order(project: Path, monkeypatch: pytest.MonkeyPatch, **options: Any) -> list[str]:
+    """What this process did, in order: each file it read, and the call of `meanwhile`."""
+    done: list[str] = []
+    here = os.getpid()
+    real_read = load_module._read
+
+    def read(found: tuple[str, str, str], key: Any) -> Any:
+        if os.getpid() == here:
+            done.append(found[1])
+        return real_read(found, key)
+
+    monkeypatch.setattr(load_module, "_read", read)
+    load(project, meanwhile=lambda: done.append("meanwhile"), **options)
+    return done
+
+
+def test_meanwhile_comes_once_the_files_are_read_when_a_child_shares_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fork, "MIN_ITEMS", 1)
+    done = _order(_project(tmp_path), monkeypatch)
+    assert done.count("meanwhile") == 1 and done[-1] == "meanwhile" and len(done) > 2
+
+
+@pytest.mark.parametrize("how", ["alone", "few", "long-lived"])
+def test_meanwhile_comes_first_when_this_process_reads_alone(
+        how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if how == "alone":
+        monkeypatch.setattr(fork, "MIN_ITEMS", 1)
+        monkeypatch.setenv("SITE_GEN_PROCESSES", "1")
+    options: dict[str, Any] = {"cache": {}, "memo": LoadMemo()} if how == "long-lived" else {}
+    done = _order(_project(tmp_path), monkeypatch, **options)
+    assert done[0] == "meanwhile" and done.count("meanwhile") == 1 and len(done) > 2
+
+
+def test_a_cold_one_off_build_asks_for_the_vega_bundle_once_its_records_are_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from site_gen.build import Builder
+    from site_gen.chart_output import Drawing
+
+    project = _project(tmp_path)
+    for rel in BROKEN:
+        (project / rel).unlink()
+    monkeypatch.setenv("SITE_GEN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(fork, "MIN_ITEMS", 1)
+    done: list[str] = []
+    here = os.getpid()
+    real_read, real_bundle = load_module._read, Drawing.bundle
+
+    def read(found: tuple[str, str, str], key: Any) -> Any:
+        if os.getpid() == here:
+            done.append(found[1])
+        return real_read(found, key)
+
+    def bundle(self: Drawing) -> None:
+        done.append("bundle")
+        real_bundle(self)
+
+    monkeypatch.setattr(load_module, "_read", read)
+    monkeypatch.setattr(Drawing, "bundle", bundle)
+    Builder(project, tmp_path / "out", long_lived=False).build()
+    first = done.index("bundle")  # the chart stage asks again: by then it is drawing
+    assert first > 2 and set(done[first:]) == {"bundle"}
+    assert (tmp_path / "out/assets/vega/vega-bundle.js").read_bytes().startswith(b"(function")

@@ -168,13 +168,16 @@ def _read_all(todo: list[tuple[tuple[str, str, str], StatKey]], beside: bool,
     cut = round(len(todo) * READ_HERE)
     far = todo[cut:]
     child = Beside(lambda: _Sent.of([_read(found, key) for found, key in far]))
+    if not child.forked:  # the system refused: this process reads them all
+        meanwhile()
     try:
         near = [_read(found, key) for found, key in todo[:cut]]
     except BaseException:  # a file gone or unreadable: no child left writing into a pipe
         child.cancel()
         raise
     entries = near + child.result().entries(far)
-    meanwhile()
+    if child.forked:
+        meanwhile()
     return entries
 
 

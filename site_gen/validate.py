@@ -150,7 +150,8 @@ def gather(project: Path, cache: GatherCache | None = None, long_lived: bool = T
     it, and the caller must `settle` (or `abandon`) it before publishing anything. The
     records are released when it has passed, since its problems are placed by them.
 
-    `meanwhile` is called once as the records load, when a second core is free (load).
+    `meanwhile` is called once during the load: before the reading when this process reads
+    alone, after it when a child shares it (load).
     """
     if cache is not None:
         cache = _complete(cache)

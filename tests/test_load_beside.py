@@ -6,13 +6,14 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from traceback import extract_stack
 from typing import Any
 
 import pytest
 from golden.support import SITE
 from test_render_fork import _counted_forks
 
-from site_gen import fork
+from site_gen import fork, load_walk
 from site_gen import load as load_module
 from site_gen.load import LoadMemo, load
 
@@ -130,18 +131,27 @@ def test_a_few_files_are_read_here(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 def _order(project: Path, monkeypatch: pytest.MonkeyPatch, **options: Any) -> list[str]:
-    """What this process did, in order: each file it read, and the call of `meanwhile`."""
+    """What this process did, in order: each file it read, and the call of `meanwhile`,
+    which must come once, and in this process only."""
     done: list[str] = []
     here = os.getpid()
     real_read = load_module._read
+    calls = project.parent / "meanwhile-calls"
 
     def read(found: tuple[str, str, str], key: Any) -> Any:
         if os.getpid() == here:
             done.append(found[1])
         return real_read(found, key)
 
+    def meanwhile() -> None:
+        with calls.open("a") as handle:  # a child's call would show up here too
+            handle.write(f"{os.getpid()}\n")
+        done.append("meanwhile")
+
     monkeypatch.setattr(load_module, "_read", read)
-    load(project, meanwhile=lambda: done.append("meanwhile"), **options)
+    load(project, meanwhile=meanwhile, **options)
+    assert calls.read_text().split() == [str(here)]
+    calls.unlink()
     return done
 
 
@@ -149,18 +159,37 @@ def test_meanwhile_comes_once_the_files_are_read_when_a_child_shares_them(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fork, "MIN_ITEMS", 1)
     done = _order(_project(tmp_path), monkeypatch)
-    assert done.count("meanwhile") == 1 and done[-1] == "meanwhile" and len(done) > 2
+    assert done[-1] == "meanwhile" and len(done) > 2
 
 
-@pytest.mark.parametrize("how", ["alone", "few", "long-lived"])
+def _refused() -> int:
+    raise BlockingIOError(11, "Resource temporarily unavailable")
+
+
+@pytest.mark.parametrize("how", ["alone", "few", "refused", "long-lived", "long-lived again"])
 def test_meanwhile_comes_first_when_this_process_reads_alone(
         how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    if how == "alone":
+    project = _project(tmp_path)
+    if how in ("alone", "refused"):
         monkeypatch.setattr(fork, "MIN_ITEMS", 1)
+    if how == "alone":
         monkeypatch.setenv("SITE_GEN_PROCESSES", "1")
-    options: dict[str, Any] = {"cache": {}, "memo": LoadMemo()} if how == "long-lived" else {}
-    done = _order(_project(tmp_path), monkeypatch, **options)
-    assert done[0] == "meanwhile" and done.count("meanwhile") == 1 and len(done) > 2
+    if how == "refused":
+        monkeypatch.setattr(os, "fork", _refused)
+    options: dict[str, Any] = {}
+    if how.startswith("long-lived"):
+        options = {"cache": {}, "memo": LoadMemo()}
+    if how == "long-lived again":  # the walk and the files' stats of the last load, reused
+        monkeypatch.setattr(load_walk, "RACY_NS", 0)
+        monkeypatch.setattr(load_module, "RACY_NS", 0)
+        _order(project, monkeypatch, **options)
+        (project / "content/sources/zz-tab.yaml").write_text("id: zz-tab\n", encoding="utf-8")
+    done = _order(project, monkeypatch, **options)
+    assert done[0] == "meanwhile" and len(done) > 1
+    if how == "long-lived again":
+        assert done == ["meanwhile", "content/sources/zz-tab.yaml"]
+    else:
+        assert len(done) > 10
 
 
 def test_a_cold_one_off_build_asks_for_the_vega_bundle_once_its_records_are_read(
@@ -183,12 +212,15 @@ def test_a_cold_one_off_build_asks_for_the_vega_bundle_once_its_records_are_read
         return real_read(found, key)
 
     def bundle(self: Drawing) -> None:
-        done.append("bundle")
+        asked_by = {(frame.name, Path(frame.filename).name) for frame in extract_stack()}
+        done.append("bundle, by the load" if ("load", "load.py") in asked_by else "bundle")
         real_bundle(self)
 
     monkeypatch.setattr(load_module, "_read", read)
     monkeypatch.setattr(Drawing, "bundle", bundle)
     Builder(project, tmp_path / "out", long_lived=False).build()
-    first = done.index("bundle")  # the chart stage asks again: by then it is drawing
-    assert first > 2 and set(done[first:]) == {"bundle"}
+    # The load asks first, after its reads; the chart stage asks again (by then it draws).
+    first = done.index("bundle, by the load")
+    assert first > 2 and done.count("bundle, by the load") == 1
+    assert all(step.startswith("bundle") for step in done[first:]) and "bundle" in done[first:]
     assert (tmp_path / "out/assets/vega/vega-bundle.js").read_bytes().startswith(b"(function")

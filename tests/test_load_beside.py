@@ -130,25 +130,33 @@ def test_a_few_files_are_read_here(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert forks == []
 
 
-def _order(project: Path, monkeypatch: pytest.MonkeyPatch, **options: Any) -> list[str]:
-    """What this process did, in order: each file it read, and the call of `meanwhile`,
-    which must come once, and in this process only."""
+def _reads_here(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """A list that gets the path of each file this process reads (not a child)."""
     done: list[str] = []
     here = os.getpid()
     real_read = load_module._read
-    calls = project.parent / "meanwhile-calls"
 
     def read(found: tuple[str, str, str], key: Any) -> Any:
         if os.getpid() == here:
             done.append(found[1])
         return real_read(found, key)
 
+    monkeypatch.setattr(load_module, "_read", read)
+    return done
+
+
+def _order(project: Path, monkeypatch: pytest.MonkeyPatch, **options: Any) -> list[str]:
+    """What this process did, in order: each file it read, and the call of `meanwhile`,
+    which must come once, and in this process only."""
+    done = _reads_here(monkeypatch)
+    here = os.getpid()
+    calls = project.parent / "meanwhile-calls"
+
     def meanwhile() -> None:
         with calls.open("a") as handle:  # a child's call would show up here too
             handle.write(f"{os.getpid()}\n")
         done.append("meanwhile")
 
-    monkeypatch.setattr(load_module, "_read", read)
     load(project, meanwhile=meanwhile, **options)
     assert calls.read_text().split() == [str(here)]
     calls.unlink()
@@ -202,21 +210,14 @@ def test_a_cold_one_off_build_asks_for_the_vega_bundle_once_its_records_are_read
         (project / rel).unlink()
     monkeypatch.setenv("SITE_GEN_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(fork, "MIN_ITEMS", 1)
-    done: list[str] = []
-    here = os.getpid()
-    real_read, real_bundle = load_module._read, Drawing.bundle
-
-    def read(found: tuple[str, str, str], key: Any) -> Any:
-        if os.getpid() == here:
-            done.append(found[1])
-        return real_read(found, key)
+    done = _reads_here(monkeypatch)
+    real_bundle = Drawing.bundle
 
     def bundle(self: Drawing) -> None:
         asked_by = {(frame.name, Path(frame.filename).name) for frame in extract_stack()}
         done.append("bundle, by the load" if ("load", "load.py") in asked_by else "bundle")
         real_bundle(self)
 
-    monkeypatch.setattr(load_module, "_read", read)
     monkeypatch.setattr(Drawing, "bundle", bundle)
     Builder(project, tmp_path / "out", long_lived=False).build()
     # The load asks first, after its reads; the chart stage asks again (by then it draws).

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import measure, records, report, synth
-from bench.tools import TOOLS, Tool, versions
+from bench.tools import TOOLS, Tool, beside_output, versions
 
 SCENARIOS = ("cold", "warm", "nochange", "edit", "serve")
 SERVE = Path(__file__).with_name("serve.py")  # run as a script: only site_gen on the path
@@ -148,8 +148,8 @@ def _serve(tool: Tool, event: str, logs: Path, args: argparse.Namespace,
                           extra_env=tool.env)
     finally:
         record.write_bytes(original)
-        for name in (out.name, f".{out.name}.old", f".{out.name}.new", f".{out.name}.swap"):
-            shutil.rmtree(out.parent / name, ignore_errors=True)
+        for folder in (out, *beside_output(out)):
+            shutil.rmtree(folder, ignore_errors=True)
     row: dict[str, Any] = {"status": got.status, "maxrss_mb": round(got.maxrss_mb, 1),
                            "tree_mb": round(got.tree_mb, 1), "others": round(got.others, 2),
                            "wall": 0.0, "cpu": 0.0, "stages": {}}

@@ -22,6 +22,13 @@ def _rm(path: Path) -> None:
         shutil.rmtree(path)
 
 
+def beside_output(out: Path) -> list[Path]:
+    """The folders site-gen keeps or makes beside an output folder: the spare tree of the
+    build before last, the staging folder of a build, and where the live site waits while
+    it is swapped (the last two are gone once a build has ended)."""
+    return [out.parent / f".{out.name}.{kind}" for kind in ("old", "new", "swap")]
+
+
 class Tool:
     """A generator with one project folder (`site`) and one output folder (`out`)."""
 
@@ -77,7 +84,8 @@ class SiteGen(Tool):
     def clean(self, scenario: str) -> None:
         super().clean(scenario)
         if scenario in ("cold", "warm"):  # the spare tree beside the output is output too
-            _rm(self.out.parent / f".{self.out.name}.old")
+            for folder in beside_output(self.out):
+                _rm(folder)
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", "site_gen", "-v", "build", str(self.site),

@@ -162,22 +162,20 @@ def _read_all(todo: list[tuple[tuple[str, str, str], StatKey]], beside: bool,
     which no other stage can share (about 6 s of 100,000 files on one core). If the child
     fails, its files are read here. `meanwhile` is called before the files are read when
     this process reads them alone, else once they are read: the second core is then free."""
-    if not beside or not worth_forking(len(todo), None):
-        meanwhile()
-        return [_read(found, key) for found, key in todo]
     cut = round(len(todo) * READ_HERE)
     far = todo[cut:]
-    child = Beside(lambda: _Sent.of([_read(found, key) for found, key in far]))
-    if not child.forked:  # the system refused: this process reads them all
+    child = (Beside(lambda: _Sent.of([_read(found, key) for found, key in far]))
+             if beside and worth_forking(len(todo), None) else None)
+    if child is None or not child.forked:  # alone, or the system refused the fork
         meanwhile()
+        return [_read(found, key) for found, key in todo]
     try:
         near = [_read(found, key) for found, key in todo[:cut]]
     except BaseException:  # a file gone or unreadable: no child left writing into a pipe
         child.cancel()
         raise
     entries = near + child.result().entries(far)
-    if child.forked:
-        meanwhile()
+    meanwhile()
     return entries
 
 
